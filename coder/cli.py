@@ -1,0 +1,313 @@
+"""The ``coder`` command line: argument parsing and rendering over the Python API.
+
+Each command is a few lines: open the project, call one library function,
+render what it returns (a human summary, or one JSON document with
+``--json``).  A :class:`~coder.errors.CoderError` becomes a one-line message
+on stderr and exit status 1; usage errors exit with 2.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Callable, Iterator, List, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from .errors import CoderError
+
+app = typer.Typer(
+    name="coder",
+    help="Qualitative coding of interview transcripts: import, code, analyse and report, with an audit trail.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+codings_app = typer.Typer(help="Human codings in and out (SPEC §3 CSV).", no_args_is_help=True)
+links_app = typer.Typer(help="Directed problem links in (SPEC §3 CSV).", no_args_is_help=True)
+app.add_typer(codings_app, name="codings")
+app.add_typer(links_app, name="links")
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+ProjectArg = typer.Argument(..., help="The project directory.", show_default=False)
+DbOpt = typer.Option(None, "--db", help="SQLAlchemy database URL (default: SQLite file in the project; or $CODER_DB).")
+JsonOpt = typer.Option(False, "--json", help="Print one JSON document on stdout instead of a summary.")
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return None
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):  # numpy scalars
+        return _jsonable(value.item())
+    return value
+
+
+def emit_json(data: Any) -> None:
+    """Print one JSON document on stdout (NaN becomes null)."""
+    sys.stdout.write(json.dumps(_jsonable(data), indent=2, ensure_ascii=False) + "\n")
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn a CoderError into 'Error: …' on stderr and exit status 1."""
+    try:
+        yield
+    except CoderError as exc:
+        err.print(f"[red]Error:[/red] {exc}", markup=True, highlight=False) if False else err.print(
+            "Error: " + str(exc), markup=False)
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        err.print("Interrupted; nothing was written.", markup=False)
+        raise typer.Exit(130) from None
+
+
+@contextmanager
+def progress_bar(enabled: bool = True) -> Iterator[Callable[[str, int, int], None]]:
+    """A rich progress bar on stderr; yields a ``progress(stage, done, total)`` callback."""
+    if not enabled or not err.is_terminal:
+        yield lambda stage, done, total: None
+        return
+    with Progress(TextColumn("{task.description:>10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, transient=True) as bar:
+        tasks: dict[str, Any] = {}
+
+        def update(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        yield update
+
+
+def _open(project: Path, db: Optional[str]):
+    from .project import Project
+
+    return Project.open(project, db=db)
+
+
+def _warn(warnings: list[str]) -> None:
+    for w in warnings:
+        err.print("Warning: " + w, markup=False)
+
+
+# --------------------------------------------------------------------------- commands
+
+
+@app.command()
+def init(
+    project: Path = ProjectArg,
+    codebook: Optional[Path] = typer.Option(None, "--codebook", help="A codebook YAML to start with."),
+    db: Optional[str] = DbOpt,
+    model: str = typer.Option("blank:en", "--model", help="spaCy pipeline for sentences and lemmas (an installed trained pipeline name, or blank:en)."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Create a project: a directory holding the project database."""
+    from .project import Project
+
+    with user_errors():
+        p = Project.init(project, codebook=codebook, db=db, model=model)
+        cb = p.codebook(required=False)
+        info = {"project": str(project), "database": "sqlite" if p.url.startswith("sqlite") else p.engine.dialect.name,
+                "codebook": cb.id if cb else None, "codes": len(cb.codes) if cb else 0}
+        p.close()
+    if as_json:
+        emit_json(info)
+    else:
+        out.print(f"Created project {project}" + (f" with codebook '{cb.id}' ({len(cb.codes)} codes)" if cb else ""), markup=False)
+
+
+@app.command("import")
+def import_(
+    project: Path = ProjectArg,
+    paths: List[Path] = typer.Argument(..., help="Transcript files or folders.", show_default=False),
+    cases: Optional[Path] = typer.Option(None, "--cases", help="A cases CSV (SPEC §1.3) with case attributes."),
+    format: str = typer.Option("auto", "--format", help="auto | text | otter | docx | vtt | srt"),
+    interviewer: List[str] = typer.Option([], "--interviewer", help="A speaker label to treat as interviewer (repeatable)."),
+    replace: bool = typer.Option(False, "--replace", help="Update documents whose file changed; re-anchor their codings."),
+    db: Optional[str] = DbOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Import transcripts; re-importing an unchanged file changes nothing."""
+    with user_errors():
+        p = _open(project, db)
+        with progress_bar(not as_json) as progress:
+            report = p.import_files(paths, cases=cases, format=format, interviewer=interviewer, replace=replace,
+                                    progress=progress)
+        p.close()
+    _warn(report.warnings)
+    if as_json:
+        emit_json(report.as_dict())
+        return
+    out.print(f"Imported {len(report.added)} new, {len(report.replaced)} replaced, {len(report.unchanged)} unchanged "
+              f"document(s): {report.turns} turns, {report.sentences} sentences; {report.cases} new case(s).", markup=False)
+    if report.replaced:
+        out.print(f"Re-anchored {report.reanchored} coding(s)/link(s); dropped {len(report.dropped)} whose text is gone:", markup=False)
+        for d in report.dropped:
+            out.print(f"  {d['document']} [{d['start']}, {d['end']}) {d['coder']}: \"{d['quote'][:60]}\"", markup=False)
+
+
+@app.command()
+def codebook(
+    project: Path = ProjectArg,
+    file: Optional[Path] = typer.Argument(None, help="The codebook YAML (SPEC §2).", show_default=False),
+    merge: Optional[Path] = typer.Option(None, "--merge", help="Add the codes of a codebook patch (e.g. from 'coder themes')."),
+    db: Optional[str] = DbOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Set or update the codebook; a new version is stored only when the content changed."""
+    with user_errors():
+        if file is None and merge is None:
+            raise CoderError("give a codebook FILE, or --merge PATCH")
+        p = _open(project, db)
+        if merge is not None:
+            from .codebook_merge import merge_patch
+
+            report = merge_patch(p, merge)
+        else:
+            report = p.set_codebook(file)
+        p.close()
+    _warn(report.warnings)
+    if as_json:
+        emit_json(report.as_dict())
+    elif report.changed:
+        out.print(f"Codebook '{report.codebook}' version {report.version} stored as revision {report.revision} "
+                  f"({report.codes} codes).", markup=False)
+    else:
+        out.print(f"Codebook '{report.codebook}' unchanged (revision {report.revision}).", markup=False)
+
+
+@codings_app.command("import")
+def codings_import(
+    project: Path = ProjectArg,
+    file: Path = typer.Argument(..., help="Codings CSV: document,code,start,end,quote[,coder,memo].", show_default=False),
+    coder: Optional[str] = typer.Option(None, "--coder", help="Coder name for every row (else the 'coder' column)."),
+    db: Optional[str] = DbOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Import human codings; replaces that coder's codings on the same documents."""
+    with user_errors():
+        p = _open(project, db)
+        report = p.import_codings(file, coder=coder)
+        p.close()
+    if as_json:
+        emit_json(report.as_dict())
+    else:
+        out.print(f"Imported {report.codings} coding(s) by {report.coder} on {len(report.documents)} document(s)"
+                  f" (replaced {report.replaced}).", markup=False)
+
+
+@codings_app.command("export")
+def codings_export(
+    project: Path = ProjectArg,
+    file: Path = typer.Argument(..., help="Where to write the CSV.", show_default=False),
+    coder: Optional[str] = typer.Option(None, "--coder", help="Only this coder's codings."),
+    db: Optional[str] = DbOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Export codings as SPEC §3 CSV (with the quoted text)."""
+    with user_errors():
+        p = _open(project, db)
+        n = p.export_codings(file, coder=coder)
+        p.close()
+    if as_json:
+        emit_json({"file": str(file), "codings": n})
+    else:
+        out.print(f"Wrote {n} coding(s) to {file}", markup=False)
+
+
+@links_app.command("import")
+def links_import(
+    project: Path = ProjectArg,
+    file: Path = typer.Argument(..., help="Links CSV: document,from_code,to_code,quote[,coder].", show_default=False),
+    coder: Optional[str] = typer.Option(None, "--coder", help="Coder name for every row (else the 'coder' column)."),
+    db: Optional[str] = DbOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Import directed problem links stated by participants (human coding)."""
+    with user_errors():
+        p = _open(project, db)
+        report = p.import_links(file, coder=coder)
+        p.close()
+    if as_json:
+        emit_json(report.as_dict())
+    else:
+        out.print(f"Imported {report.links} link(s) by {report.coder} on {len(report.documents)} document(s).", markup=False)
+
+
+@app.command()
+def info(project: Path = ProjectArg, db: Optional[str] = DbOpt, as_json: bool = JsonOpt) -> None:
+    """Summarise a project: documents, cases, codebook, coders and the audit trail."""
+    with user_errors():
+        p = _open(project, db)
+        docs = p.documents_frame()
+        cb = p.codebook(required=False)
+        coders = p.coders()
+        runs = p.runs_frame()
+        p.close()
+    data = {"documents": len(docs), "cases": int(docs["case"].nunique()) if len(docs) else 0,
+            "codebook": {"id": cb.id, "version": cb.version, "codes": len(cb.codes)} if cb else None,
+            "coders": coders.to_dict("records"), "runs": len(runs)}
+    if as_json:
+        emit_json(data)
+        return
+    out.print(f"{project}: {data['documents']} document(s) in {data['cases']} case(s)", markup=False)
+    out.print(f"Codebook: {cb.id} {cb.version} ({len(cb.codes)} codes)" if cb else "Codebook: none", markup=False)
+    table = Table("coder", "kind", "codings")
+    for r in coders.itertuples():
+        table.add_row(r.coder, r.kind, str(r.codings))
+    out.print(table)
+    out.print(f"Audit trail: {len(runs)} run(s); last: {runs.iloc[-1]['command']} at {runs.iloc[-1]['started']}" if len(runs) else "", markup=False)
+
+
+@app.command()
+def migrate(project: Path = ProjectArg, db: Optional[str] = DbOpt) -> None:
+    """Upgrade a project database written by an older coder."""
+    from . import store
+    from .project import DB_FILE, _resolve_url
+
+    with user_errors():
+        url = _resolve_url(project, db)
+        if url.startswith("sqlite:///") and not (project / DB_FILE).is_file():
+            raise CoderError(f"{project} is not a coder project (no {DB_FILE})")
+        engine = store.make_engine(url)
+        before, after = store.migrate(engine)
+        engine.dispose()
+    out.print(f"Schema version {before} -> {after}." if before != after else f"Already at schema version {after}.", markup=False)
+
+
+@app.command()
+def demo(
+    out_dir: Path = typer.Option(Path("reports"), "--out", help="Where to write the reports."),
+    samples: Optional[Path] = typer.Option(None, "--samples", help="The sample transcripts folder (default: transcripts_sample/)."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Run the whole pipeline on transcripts_sample/ with the example codebook, into reports/."""
+    from .demo import run_demo
+
+    with user_errors():
+        with progress_bar(not as_json) as progress:
+            result = run_demo(out_dir, samples=samples, progress=progress,
+                              log=None if as_json else (lambda msg: out.print(msg, markup=False)))
+    if as_json:
+        emit_json(result)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
