@@ -187,7 +187,6 @@ class Project:
         interviewer: Sequence[str] = (),
         replace: bool = False,
         progress: Progress | None = None,
-        _after_document: Callable[[str], None] | None = None,
     ) -> ImportReport:
         """Import transcripts (files or folders) and, optionally, a cases CSV.
 
@@ -269,8 +268,6 @@ class Project:
                 report.turns += len(p.turns)
                 report.sentences += len(sentences[p.document])
                 s.flush()
-                if _after_document is not None:
-                    _after_document(p.document)
                 if progress:
                     progress("write", i + 1, len(todo))
             if todo or case_rows:
