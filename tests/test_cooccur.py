@@ -17,6 +17,7 @@ from coder.cooccur import (
     connected_units,
     cooccurrence,
     filter_significant,
+    hypergeom_pvalue,
     prevalence,
 )
 from coder.errors import AnalysisError
@@ -63,6 +64,7 @@ CODINGS = [
     ("x1", "d"),
     ("u4", "a"),  # a duplicate row: ignored
     ("zz", "a"),  # a unit outside the analysis: dropped
+    ("zz", "e"),  # ... and so is a code used only there
 ]
 
 
@@ -165,6 +167,44 @@ def test_hypergeom_p_value_agrees_with_pmf_sum():
     for r in cooc.edges.itertuples():
         ks = np.arange(r.count, min(r.n_source, r.n_target) + 1)
         assert r.p_value == pytest.approx(hypergeom.pmf(ks, r.N, r.n_source, r.n_target).sum(), rel=1e-9, abs=1e-15)
+
+
+def test_hypergeom_pvalue_exact_on_small_tables():
+    for N in (1, 2, 7, 13):
+        for n1 in range(N + 1):
+            for n2 in range(N + 1):
+                ks = np.arange(-1, min(n1, n2) + 3)
+                got = hypergeom_pvalue(ks, N, n1, n2)
+                want = [hypergeom_tail(max(k, 0), N, n1, n2) if k <= min(n1, n2) else 0.0 for k in ks]
+                assert got == pytest.approx(want, rel=1e-13, abs=1e-300)
+
+
+@pytest.mark.parametrize("N", [40, 1_000, 20_000, 2_000_000])
+def test_hypergeom_pvalue_agrees_with_scipy(N):
+    from scipy.stats import hypergeom
+
+    rng = np.random.default_rng(N)
+    n1 = rng.integers(0, min(N, 60_000) + 1, 1500)
+    n2 = rng.integers(0, min(N, 60_000) + 1, 1500)
+    mean = n1 * n2 / N
+    k = np.clip(np.round(mean + rng.normal(0, 3, 1500) * np.sqrt(mean + 1)), 0, None).astype(int)
+    k[:20] = 0
+    k[20:40] = np.minimum(n1, n2)[20:40]
+    got = hypergeom_pvalue(k, N, n1, n2)
+    ref = hypergeom.sf(k - 1, N, n1, n2)
+    # SciPy (Boost) itself is accurate to ~1e-10 at N = 2e6, hence the looser bound there
+    assert got == pytest.approx(ref, rel=1e-11 if N <= 20_000 else 1e-8, abs=1e-300)
+
+
+def test_hypergeom_pvalue_against_arbitrary_precision():
+    mpmath = pytest.importorskip("mpmath")
+    mpmath.mp.dps = 50
+    for k, N, n1, n2 in [(420, 1_000_000, 20_000, 20_000), (380, 1_000_000, 20_000, 20_000), (9, 500_000, 30, 40_000)]:
+        # terms more than 600 past k are below 1e-100 for these parameters
+        tail = mpmath.fsum(
+            mpmath.binomial(n1, j) * mpmath.binomial(N - n1, n2 - j) for j in range(k, min(n1, n2, k + 600) + 1)
+        ) / mpmath.binomial(N, n2)
+        assert float(hypergeom_pvalue(k, N, n1, n2)) == pytest.approx(float(tail), rel=1e-12)
 
 
 def test_benjamini_hochberg_matches_hand_rolled_with_ties():
@@ -446,7 +486,12 @@ RS_CODES = [
 def frame_from_binary_columns(df: pd.DataFrame, codes: list[str], document, case):
     """Each row is one coding unit; a code column > 0 means the unit carries it."""
     units = pd.DataFrame(
-        {"unit_id": [f"r{i}" for i in range(len(df))], "document": document, "case": case, "position": np.arange(len(df))}
+        {
+            "unit_id": [f"r{i}" for i in range(len(df))],
+            "document": document,
+            "case": case,
+            "position": np.arange(len(df)),
+        }
     )
     long = df[codes].set_axis(units.unit_id).rename_axis("unit_id").reset_index().melt("unit_id", var_name="code")
     return units, long.loc[long.value > 0, ["unit_id", "code"]]
