@@ -247,6 +247,98 @@ def links_import(
 
 
 @app.command()
+def code(
+    project: Path = ProjectArg,
+    semantic: bool = typer.Option(True, "--semantic/--no-semantic", help="Add semantic suggestions from sentence embeddings."),
+    threshold: Optional[float] = typer.Option(None, "--threshold", min=0.0, max=1.0,
+                                              help="Semantic similarity threshold for every code (default: calibrated from the codebook)."),
+    links: bool = typer.Option(True, "--links/--no-links", help="Extract directed links between problems."),
+    db: Optional[str] = DbOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Auto-code all documents as coder 'auto' (replaces its previous run; human codings are untouched)."""
+    from .autocode import auto_code
+
+    with user_errors():
+        p = _open(project, db)
+        with progress_bar(not as_json) as progress:
+            report = auto_code(p, semantic=semantic, threshold=threshold, links=links, progress=progress)
+        p.close()
+    _warn(report.warnings)
+    if as_json:
+        emit_json(report.as_dict())
+        return
+    rate = report.words / report.seconds if report.seconds else 0
+    out.print(f"Coded {report.units} units ({report.words:,} words) in {report.seconds:.1f} s ({rate:,.0f} words/s): "
+              f"{report.codings} codings, {report.links} directed links.", markup=False)
+    methods = ", ".join(f"{k} {v}" for k, v in sorted(report.per_method.items()))
+    out.print(f"By method: {methods or 'none'}" + (f"; semantic threshold {report.threshold:.3f}" if report.threshold else ""),
+              markup=False)
+    if report.embedding:
+        out.print(f"Embeddings: {report.embedding.get('hits', 0)} cached, {report.embedding.get('misses', 0)} computed.", markup=False)
+    table = Table("code", "codings")
+    for code_id, n in sorted(report.per_code.items(), key=lambda kv: (-kv[1], kv[0])):
+        table.add_row(code_id, str(n))
+    out.print(table)
+
+
+@app.command()
+def evaluate(
+    project: Path = ProjectArg,
+    gold: Path = typer.Option(..., "--gold", help="Gold codings CSV (SPEC §3).", show_default=False),
+    links: Optional[Path] = typer.Option(None, "--links", help="Gold links CSV: also score directed links."),
+    coder: str = typer.Option("auto", "--coder", help="The stored coder to score."),
+    compare: bool = typer.Option(False, "--compare", help="Score baseline keyword search, rules, and rules + semantic side by side (computed in memory)."),
+    disagreements: Optional[Path] = typer.Option(None, "--disagreements", help="Write the unit-level disagreement listing to this CSV."),
+    db: Optional[str] = DbOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Score auto-coding against gold codings: per-code TP/FP/FN, precision, recall, F1, kappa."""
+    from .codings_io import write_csv_atomic
+    from .evaluate import compare_methods, evaluate as run_evaluate
+
+    with user_errors():
+        p = _open(project, db)
+        with progress_bar(not as_json) as progress:
+            results = (compare_methods(p, gold, links_file=links, progress=progress) if compare
+                       else [run_evaluate(p, gold, links_file=links, coder=coder)])
+        p.close()
+        if disagreements is not None:
+            write_csv_atomic(results[-1].disagreements, disagreements)
+    if as_json:
+        emit_json(results[0].to_dict() if not compare else {"methods": [r.to_dict() for r in results]})
+        return
+    if compare:
+        table = Table("method", "micro P", "micro R", "micro F1", "macro F1", "links F1")
+        for r in results:
+            m = r.scores["micro"]
+            table.add_row(r.label, _f(m["precision"]), _f(m["recall"]), _f(m["f1"]), _f(r.scores["macro"]["f1"]),
+                          _f(r.links["f1"]) if r.links else "-")
+        out.print(f"{len(results[0].documents)} gold documents, {results[0].scores['n_units']} units ({results[0].unit}s)", markup=False)
+        out.print(table)
+        return
+    r = results[0]
+    out.print(f"{r.label} vs gold on {len(r.documents)} documents, {r.scores['n_units']} {r.unit} units", markup=False)
+    table = Table("code", "gold", "auto", "TP", "FP", "FN", "P", "R", "F1", "kappa")
+    for code_id, c in r.scores["codes"].items():
+        if c["gold"] or c["auto"]:
+            table.add_row(code_id, str(c["gold"]), str(c["auto"]), str(c["tp"]), str(c["fp"]), str(c["fn"]),
+                          _f(c["precision"]), _f(c["recall"]), _f(c["f1"]), _f(c["kappa"]))
+    out.print(table)
+    m = r.scores["micro"]
+    out.print(f"micro P {_f(m['precision'])}  R {_f(m['recall'])}  F1 {_f(m['f1'])}   macro F1 {_f(r.scores['macro']['f1'])}", markup=False)
+    if r.links:
+        out.print(f"links: {r.links['tp']} of {r.links['gold']} gold found, {r.links['auto']} auto; "
+                  f"P {_f(r.links['precision'])} R {_f(r.links['recall'])} F1 {_f(r.links['f1'])}", markup=False)
+    if disagreements is not None:
+        out.print(f"Disagreement listing ({len(r.disagreements)} units): {disagreements}", markup=False)
+
+
+def _f(x: Any) -> str:
+    return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.3f}"
+
+
+@app.command()
 def info(project: Path = ProjectArg, db: Optional[str] = DbOpt, as_json: bool = JsonOpt) -> None:
     """Summarise a project: documents, cases, codebook, coders and the audit trail."""
     with user_errors():

@@ -47,6 +47,7 @@ from .store import (
 __all__ = ["Project", "ImportReport", "CodebookReport", "CodingsReport", "DB_FILE", "Progress"]
 
 DB_FILE = "coder.db"
+_CODEBOOKS: dict[str, Codebook] = {}  # parsed codebooks by content hash (immutable, so safe to share)
 CONFIG_FILE = "coder-project.txt"
 Progress = Callable[[str, int, int], None]
 
@@ -368,7 +369,11 @@ class Project:
                 if required:
                     raise ProjectError(f"{self.path} has no codebook yet; add one with 'coder codebook {self.path} FILE'")
                 return None
-            return parse_codebook(row.yaml_text, source=row.source_file or "codebook")
+            key = row.hash
+        cached = _CODEBOOKS.get(key)
+        if cached is None:
+            cached = _CODEBOOKS[key] = parse_codebook(row.yaml_text, source=row.source_file or "codebook")
+        return cached
 
     def codebook_version_id(self) -> int | None:
         with session_scope(self.engine) as s:
