@@ -339,6 +339,91 @@ def _f(x: Any) -> str:
 
 
 @app.command()
+def network(
+    project: Path = ProjectArg,
+    level: str = typer.Option("segment", "--level", help="segment | window | case"),
+    window: int = typer.Option(3, "--window", help="Units per moving stanza at the window level (ENA)."),
+    coder: str = typer.Option("auto", "--coder", help="Whose codings to use."),
+    kinds: str = typer.Option("problem", "--kinds", help="Code kinds to include, comma-separated, or 'all'."),
+    significant: bool = typer.Option(False, "--significant", help="Keep only pairs with BH q < alpha."),
+    alpha: float = typer.Option(0.05, "--alpha", help="False discovery rate for --significant."),
+    out_dir: Optional[Path] = typer.Option(None, "--out", help="Write CSV node/edge lists, GraphML, GEXF and JSON here."),
+    db: Optional[str] = DbOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Co-occurrence and directed-link network of problems, with reinforcing loops."""
+    from .analysis import project_network, write_network
+
+    with user_errors():
+        if level not in ("segment", "window", "case"):
+            raise CoderError(f"--level must be segment, window or case (got '{level}')")
+        p = _open(project, db)
+        result = project_network(p, level=level, window=window, coder=coder,
+                                 kinds=None if kinds == "all" else [k.strip() for k in kinds.split(",")],
+                                 significant_only=significant, alpha=alpha)
+        p.close()
+        files = write_network(result, out_dir) if out_dir is not None else {}
+    if as_json:
+        emit_json(result.to_dict())
+        return
+    s = result.summary
+    n_sig = sum(1 for e in s["edges"] if e.get("significant"))
+    out.print(f"{s['level']} level (N = {s['N']}{', window ' + str(s['window']) if s.get('window') else ''}), coder {coder}: "
+              f"{len(s['nodes'])} codes, {len(s['edges'])} pairs ({n_sig} significant at q < {alpha}), "
+              f"{len(s['links'])} directed links, {len(s['loops'])} reinforcing loops.", markup=False)
+    if s.get("note"):
+        out.print(s["note"], markup=False)
+    names = {n["id"]: n["name"] for n in s["nodes"]}
+    table = Table("pair", "n12", "c", "lift", "q")
+    for e in sorted(s["edges"], key=lambda e: (-(e["count"] or 0), e["source"]))[:15]:
+        table.add_row(f"{e['source']} + {e['target']}", str(e["count"]), _f(e["c"]), _f(e["lift"]), _f(e.get("q_value")))
+    out.print(table)
+    for loop in s.get("loop_details", [])[:10]:
+        fams = ", ".join(loop.get("families") or []) or "across families only"
+        out.print("loop: " + " -> ".join(loop["codes"] + [loop["codes"][0]]) + f"  ({fams})", markup=False)
+    for name, path in files.items():
+        out.print(f"wrote {path}", markup=False)
+
+
+@app.command()
+def agreement(
+    project: Path = ProjectArg,
+    coders: str = typer.Option(..., "--coders", help="Two or more coder names, comma-separated (e.g. auto,gold).", show_default=False),
+    out_dir: Optional[Path] = typer.Option(None, "--out", help="Write the disagreement listing (CSV and HTML) here."),
+    db: Optional[str] = DbOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Intercoder agreement: percent, Cohen/Fleiss kappa, Krippendorff alpha, Brennan-Prediger, per code and overall."""
+    from .analysis import project_agreement, write_agreement
+
+    with user_errors():
+        p = _open(project, db)
+        report = project_agreement(p, [c.strip() for c in coders.split(",") if c.strip()])
+        roster = p.roster_names()
+        p.close()
+        files = write_agreement(report, out_dir, roster=roster) if out_dir is not None else {}
+    data = report.to_dict()
+    if as_json:
+        emit_json(data)
+        return
+    out.print(f"{' vs '.join(report.coders)}: {data['n_units']} {data.get('unit') or 'unit'}s in "
+              f"{len(report.documents)} documents coded by {'both' if len(report.coders) == 2 else 'two or more'}", markup=False)
+    table = Table("code", *[f"n {c}" for c in report.coders], "percent", "kappa", "alpha", "B-P")
+    for code_id, c in data["codes"].items():
+        n_coded = c.get("n_coded", {})
+        if any(n_coded.values()):
+            table.add_row(code_id, *[str(n_coded.get(x, 0)) for x in report.coders], _f(c["percent"]), _f(c["kappa"]),
+                          _f(c["alpha"]), _f(c["brennan_prediger"]))
+    out.print(table)
+    o = data["overall"]
+    out.print(f"overall (pooled over units x codes): percent {_f(o['percent'])}  kappa {_f(o['kappa'])}  alpha {_f(o['alpha'])}",
+              markup=False)
+    out.print(f"{data['n_disagreements']} (unit, code) disagreements.", markup=False)
+    for kind, path in files.items():
+        out.print(f"wrote {path}", markup=False)
+
+
+@app.command()
 def info(project: Path = ProjectArg, db: Optional[str] = DbOpt, as_json: bool = JsonOpt) -> None:
     """Summarise a project: documents, cases, codebook, coders and the audit trail."""
     with user_errors():
