@@ -22,8 +22,9 @@ doi:10.1006/jbin.2001.1029) adapted to spoken family talk:
   a match they follow in the same clause.
 * the scope stops at clause boundaries: punctuation and ``but``, ``though``,
   ``although``, ``except``, ``however``, ``whereas``, ``until``, ``till``.
-* *pseudo* triggers are history, not absence: "no longer", "not any more",
-  "never again", "not only".
+* *pseudo* triggers are history or inability, not absence: "no longer",
+  "not any more", "never again", "not only", and "couldn't pay", "can't
+  cope", "couldn't stop" (the inability is the problem).
 
 Hypotheticals and fears ("I was scared they'd take the kids", "if we lost the
 flat") are detected by fear and conditional triggers earlier in the sentence;
@@ -49,6 +50,9 @@ PRE_TRIGGERS = {"no", "not", "never", "nothing", "nobody", "none", "neither", "n
 PRE_PHRASES = [("no", "one"), ("not", "once"), ("not", "a"), ("free", "of"), ("not", "any")]
 PSEUDO = [("no", "long"), ("no", "longer"), ("not", "any", "more"), ("not", "anymore"), ("never", "again"),
           ("not", "only"), ("not", "just"), ("no", "doubt"), ("nothing", "but"), ("not", "until"), ("never", "stop")]
+# "couldn't pay the rent", "can't cope": inability is the problem, not its absence.
+PSEUDO += [("not", verb) for verb in ("pay", "afford", "cope", "stop", "manage", "sleep", "keep", "feed", "heat",
+                                      "face", "handle", "control", "breathe", "function", "work")]
 POST_PHRASES = [
     ("never", "have"), ("never", "has"), ("never", "do"), ("never", "did"), ("never", "be", "a", "problem"),
     ("never", "was", "a", "problem"), ("not", "a", "problem"), ("never", "an", "issue"), ("not", "an", "issue"),

@@ -1,0 +1,143 @@
+"""Rule matching, negation and hypotheticals, on real sentences of family talk."""
+
+from __future__ import annotations
+
+import pytest
+
+from coder.codebook import parse_codebook
+from coder.rules import HYPOTHETICAL, NEGATED, RuleMatcher, _expand, matching_nlp
+
+CB = parse_codebook("""
+hypotheticals: low
+codes:
+  - id: domestic_abuse
+    name: Domestic abuse
+    kind: problem
+    keywords: [violence, domestic violence, knock me about]
+    patterns:
+      - [{LEMMA: {IN: [hit, punch, kick]}}, {LOWER: {IN: [me, her]}}]
+  - id: alcohol
+    name: Alcohol
+    kind: problem
+    keywords: [drink, drinking, the drink, booze]
+  - id: drugs
+    name: Drugs
+    kind: problem
+    keywords: [drugs, on the gear]
+  - id: crime
+    name: Crime
+    kind: problem
+    keywords: [in trouble with the police, arrest]
+    patterns:
+      - [{LOWER: {IN: [got, get, been]}}, {LOWER: done}, {LOWER: for}]
+  - id: child_protection
+    name: Child protection
+    kind: problem
+    keywords: [take the kids, child protection plan]
+  - id: eviction
+    name: Eviction
+    kind: problem
+    keywords: [evict, eviction]
+  - id: debt
+    name: Debt
+    kind: problem
+    keywords: [rent arrears, debt]
+    patterns:
+      - [{LEMMA: pay}, {LOWER: the, OP: "?"}, {LOWER: {IN: [rent, bills]}}]
+""")
+
+
+@pytest.fixture(scope="module")
+def rm():
+    return RuleMatcher(CB)
+
+
+def codes(rm, text, status=None):
+    return sorted({m.code for m in rm.find(text) if m.status == status})
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("He knocked me about for years.", ["domestic_abuse"]),           # lemma: knocked -> knock
+    ("He'd Hit me when he'd had a few.", ["domestic_abuse"]),         # case-insensitive pattern on lemmas
+    ("She was DRINKING every night.", ["alcohol"]),
+    ("He was on the gear by then.", ["drugs"]),
+    ("Our Kyle got done for criminal damage.", ["crime"]),
+    ("We got evicted in the August.", ["eviction"]),
+    ("We couldn't pay the rent.", ["debt"]),                          # negation is part of the problem
+    ("I couldn't stop drinking after mum died.", ["alcohol"]),        # content word between trigger and match
+])
+def test_matches_on_lemmas_case_insensitively(rm, text, expected):
+    assert codes(rm, text) == expected
+
+
+@pytest.mark.parametrize("text,code,trigger", [
+    ("I've never been in trouble with the police.", "crime", "never"),
+    ("He doesn't drink, never has.", "alcohol", "not"),
+    ("No, there was no violence.", "domestic_abuse", "no"),
+    ("I've never touched drugs in my life.", "drugs", "never"),
+    ("Drink was never a problem for us.", "alcohol", "never a problem"),
+    ("It wasn't the drink, it was the gambling.", "alcohol", "not"),
+])
+def test_negated_mentions_are_recognised(rm, text, code, trigger):
+    found = [m for m in rm.find(text) if m.code == code]
+    assert found and all(m.status == NEGATED for m in found)
+    assert found[0].trigger == trigger
+
+
+def test_negation_scope_stops_at_clause_boundary(rm):
+    # the negation belongs to the first clause; the drink in the second is real
+    assert codes(rm, "I never wanted this, but the drink took over.") == ["alcohol"]
+    assert codes(rm, "He wasn't working and he was drinking.") == ["alcohol"]
+
+
+def test_pseudo_negation_is_history_not_absence(rm):
+    assert codes(rm, "I'm no longer on the gear.") == ["drugs"]
+
+
+@pytest.mark.parametrize("text,code", [
+    ("I was scared they'd take the kids off me.", "child_protection"),
+    ("If we got evicted I don't know what I'd do.", "eviction"),
+    ("I was terrified he'd hit me again.", "domestic_abuse"),
+])
+def test_hypotheticals_and_fears(rm, text, code):
+    assert codes(rm, text, HYPOTHETICAL) == [code]
+
+
+def test_every_match_keeps_code_rule_and_span(rm):
+    text = "After the eviction we had rent arrears."
+    ms = rm.find(text)
+    assert [(m.code, m.method, m.rule, text[m.start_char:m.end_char]) for m in ms] == [
+        ("eviction", "keyword", "eviction", "eviction"),
+        ("debt", "keyword", "rent arrears", "rent arrears"),
+    ]
+
+
+def test_patterns_compile_exactly_to_phrases():
+    nlp = matching_nlp()
+    attr, phrases = _expand([{"LOWER": {"IN": ["got", "been"]}}, {"LOWER": "done"}, {"LOWER": "for", "OP": "?"}])
+    assert attr == "LOWER" and sorted(phrases) == [("been", "done"), ("been", "done", "for"),
+                                                    ("got", "done"), ("got", "done", "for")]
+    assert _expand([{"LOWER": "x", "OP": "*"}]) is None          # unbounded: stays a Matcher pattern
+    assert _expand([{"LOWER": "x"}, {"NORM": "y"}]) is None       # mixed attributes: stays a Matcher pattern
+    assert nlp is matching_nlp()                                  # cached once per process
+
+
+def test_compiled_patterns_match_like_spacy_matcher():
+    """The phrase compilation must find exactly what spaCy's Matcher finds."""
+    from spacy.matcher import Matcher
+
+    from coder.rules import _pattern_to_norm
+
+    nlp = matching_nlp()
+    pattern = [{"LEMMA": "pay"}, {"LEMMA": "the", "OP": "?"}, {"LEMMA": {"IN": ["rent", "bill"]}}]
+    texts = ["We couldn't pay the rent.", "Paying bills was hard", "pay rent", "he paid the bills and the rent"]
+    m = Matcher(nlp.vocab)
+    m.add("x", [_pattern_to_norm(pattern, nlp.lemma_of)])
+    cb = parse_codebook("codes:\n  - id: x\n    name: X\n    patterns:\n      - " +
+                        "[{LEMMA: pay}, {LEMMA: the, OP: '?'}, {LEMMA: {IN: [rent, bill]}}]\n")
+    rm = RuleMatcher(cb)
+    assert len(rm.matcher) == 0  # compiled away
+    for t in texts:
+        doc = nlp.make_doc(t)
+        expected = sorted((s, e) for _, s, e in m(doc))
+        assert sorted((x.start, x.end) for x in rm.find(doc)) == expected, t
