@@ -15,6 +15,8 @@ temporal connective between them.  The connective decides the direction:
   head in, I got really down" has no connective word; a comma followed by a
   consequence phrase ("I got", "I ended up", "I started", "I went") is read
   as effect-marking.
+* a negated connective ("not because of the drink", "it wasn't after …")
+  denies the link, and gives none.
 * across two units of one turn, a second unit that opens with "after that",
   "because of that", "so", "that's why", "since then" … links the problems of
   the first unit to those of the second.
@@ -32,7 +34,7 @@ from typing import Any
 import pandas as pd
 
 from .codebook import Codebook
-from .rules import NEGATED, RuleMatcher
+from .rules import NEGATED, PRE_TRIGGERS, RuleMatcher
 
 __all__ = ["extract_links", "CAUSE_MARKERS", "EFFECT_MARKERS"]
 
@@ -83,6 +85,8 @@ def _pairs_in_unit(doc, spans: list[tuple[int, int, str]]) -> list[tuple[str, st
     lowers = [t.lower_ for t in doc]
     out = []
     for ms, me in _markers(norms, lowers, CAUSE_MARKERS):
+        if ms > 0 and (norms[ms - 1] in PRE_TRIGGERS or lowers[ms - 1] in PRE_TRIGGERS):
+            continue  # "not because of the drink": the participant denies the link
         before = [s for s in spans if s[1] <= ms]
         after = [s for s in spans if s[0] >= me]
         if not after:

@@ -63,3 +63,47 @@ def test_kill_9_during_import_leaves_project_unchanged(tmp_path, tiny_codebook):
     report = project.import_files([folder])
     assert len(report.added) == 8
     project.close()
+
+
+CODE_SCRIPT = textwrap.dedent("""
+    import sys, time, pathlib
+    from coder import Project
+    from coder.autocode import auto_code
+    project, marker = sys.argv[1:3]
+    p = Project.open(project)
+    def progress(stage, done, total):
+        if stage == "write":  # codings inserted, transaction still open
+            pathlib.Path(marker).write_text("writing")
+            time.sleep(120)
+    auto_code(p, semantic=False, progress=progress)
+""")
+
+
+def test_kill_9_during_coding_run_keeps_previous_run(tmp_path, tiny_codebook, transcripts):
+    from coder.autocode import auto_code
+
+    project = Project.init(tmp_path / "proj", codebook=tiny_codebook)
+    project.import_files([transcripts])
+    auto_code(project, semantic=False)
+    before = project.codings_frame("auto")[["document", "code", "start", "end"]].values.tolist()
+    project.close()
+    marker = tmp_path / "marker"
+    script = tmp_path / "slow_code.py"
+    script.write_text(CODE_SCRIPT)
+    proc = subprocess.Popen([sys.executable, str(script), str(tmp_path / "proj"), str(marker)])
+    try:
+        deadline = time.time() + 60
+        while not marker.exists():
+            assert proc.poll() is None, "coding run ended before it could be killed"
+            assert time.time() < deadline
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    project = Project.open(tmp_path / "proj")
+    after = project.codings_frame("auto")[["document", "code", "start", "end"]].values.tolist()
+    assert after == before
+    assert (project.runs_frame()["command"] == "code").sum() == 1
+    project.close()

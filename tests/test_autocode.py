@@ -1,0 +1,184 @@
+"""The auto-coder run: speaker filtering, evidence, semantic suggestions, cache reuse, replacement."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from coder.autocode import auto_code, baseline_code, calibrate_threshold, prototypes, semantic_suggestions
+from coder.embeddings import CachedEmbedder
+from coder.errors import AnalysisError
+
+
+class FakeEmbedder:
+    """Deterministic bag-of-words vectors: no model, same interface as the real model."""
+
+    def __init__(self):
+        self.calls = 0
+        self.texts = []
+
+    def __call__(self, texts):
+        self.calls += 1
+        self.texts.extend(texts)
+        out = np.zeros((len(texts), 64), dtype=np.float32)
+        for i, t in enumerate(texts):
+            for w in t.lower().replace(".", " ").replace(",", " ").split():
+                out[i, hash(w) % 64] += 1.0
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.where(norms == 0, 1, norms)
+
+
+def test_rules_only_codes_participant_units_with_evidence(project):
+    report = auto_code(project, semantic=False)
+    codings = project.codings_frame("auto")
+    units = project.units_frame()
+    assert set(codings["document"]) <= set(units["document"])
+    # interviewer asked about "violence, or debt" and "the drink": never coded
+    texts = project.texts()
+    for r in codings.itertuples():
+        assert (r.document, r.start, r.end) in set(zip(units["document"], units["start"], units["end"]))
+    got = sorted(zip(codings["code"], codings["quote"]))
+    assert got == [
+        ("alcohol", "He used to hit me when he'd had a drink."),   # lemma: "drunk" and "drink" meet at "drink"
+        ("debt", "But we were in arrears on the rent."),
+        ("debt", "The debt was doing my head in."),
+        ("debt", "Then the bailiffs came."),
+        ("debt", "We got into debt with the catalogue."),
+        ("domestic_abuse", "He used to hit me when he'd had a drink."),
+        ("family_worker", "The family worker helped us."),
+        ("school_exclusion", "Kyle got excluded in Year 9."),
+        ("substance", "He used to hit me when he'd had a drink."),
+    ]
+    # B-father: "I've never been a drinker" is not coded; the arrears are
+    b = codings[codings["document"] == "B-father"]
+    assert b["code"].tolist() == ["debt"]
+    ev = codings[codings["code"] == "domestic_abuse"].iloc[0]["evidence"]
+    assert ev["rule"] == "hit|punch|kick me|her" and ev["text"] == "hit me"
+    s, e = ev["match"]
+    assert texts["A-mother"][s:e] == "hit me"
+    assert report.per_method == {"keyword": 8, "pattern": 1}
+    assert set(codings["status"]) == {"accepted"}
+
+
+def test_interviewer_talk_coded_only_when_codebook_says_so(project, tiny_codebook):
+    tiny_codebook.write_text(tiny_codebook.read_text().replace("code_speakers: [participant]",
+                                                               "code_speakers: [participant, interviewer]"))
+    project.set_codebook(tiny_codebook)
+    auto_code(project, semantic=False)
+    quotes = project.codings_frame("auto")["quote"].tolist()
+    assert "Was there ever any violence, or debt?" in quotes
+
+
+def test_new_run_replaces_auto_but_never_human_codings(project, tmp_path):
+    csv = tmp_path / "h.csv"
+    csv.write_text("document,code,quote\nA-mother,debt,We got into debt\n")
+    project.import_codings(csv, coder="ann")
+    auto_code(project, semantic=False)
+    first = len(project.codings_frame("auto"))
+    auto_code(project, semantic=False)
+    assert len(project.codings_frame("auto")) == first
+    assert project.codings_frame("ann")["quote"].tolist() == ["We got into debt"]
+    runs = project.runs_frame()
+    code_runs = runs[runs["command"] == "code"]
+    assert len(code_runs) == 2
+    v = code_runs.iloc[-1]["versions"]
+    assert v["codebook"] == "tiny 1.0.0 (revision 1)" and v["embedding_model"] == "none" and "spacy" in v
+
+
+def test_semantic_suggestions_and_cache_reuse(project):
+    fake = FakeEmbedder()
+    embedder = CachedEmbedder(project.engine, model_name="fake-bow", embed_fn=fake)
+    report = auto_code(project, semantic=True, embedder=embedder, threshold=0.3)
+    n_units = len(project.units_frame())
+    # every unit text embedded once, except the one that is word for word a codebook example,
+    # already embedded (and cached) as a code prototype: the cache is keyed by text
+    assert report.embedding == {"hits": 1, "misses": n_units - 1}
+    first_calls = len(fake.texts)
+    sugg = project.codings_frame("auto")
+    sugg = sugg[sugg["method"] == "semantic"]
+    assert len(sugg) > 0
+    assert set(sugg["status"]) == {"suggested"}
+    assert all(0.3 <= c <= 1.0 for c in sugg["confidence"])
+    assert all("similarity" in e and "nearest" in e for e in sugg["evidence"])
+    # a re-run embeds nothing: units and code prototypes all come from the project cache
+    embedder2 = CachedEmbedder(project.engine, model_name="fake-bow", embed_fn=fake)
+    report2 = auto_code(project, semantic=True, embedder=embedder2, threshold=0.3)
+    assert len(fake.texts) == first_calls
+    assert report2.embedding == {"hits": n_units, "misses": 0}
+    # the cache is keyed by model: another model name embeds again
+    embedder3 = CachedEmbedder(project.engine, model_name="other-model", embed_fn=fake)
+    auto_code(project, semantic=True, embedder=embedder3, threshold=0.3)
+    assert len(fake.texts) > first_calls
+
+
+def test_negated_rule_match_vetoes_semantic_suggestion():
+    units = pd.DataFrame({"unit_id": ["u1", "u2"], "document": ["d", "d"], "start": [0, 50], "end": [40, 90],
+                          "text": ["He doesn't drink and never has done", "He was drinking every single night"]})
+    scores = np.array([[0.9], [0.9]], dtype=np.float32)
+    out = semantic_suggestions(units, scores, ["alcohol"], np.array([0.5]), set(), {"u1": {"alcohol"}})
+    assert [o["unit_id"] for o in out] == ["u2"]
+
+
+def test_short_units_get_no_semantic_suggestion():
+    units = pd.DataFrame({"unit_id": ["u1"], "document": ["d"], "start": [0], "end": [5], "text": ["Yeah, drink."]})
+    assert semantic_suggestions(units, np.array([[0.99]]), ["alcohol"], np.array([0.5]), set(), {}) == []
+
+
+def test_threshold_calibration_is_reproducible_and_separates():
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(3, 16))
+    vecs, owners = [], []
+    for k, c in enumerate(centres):
+        for _ in range(4):
+            v = c + 0.2 * rng.normal(size=16)
+            vecs.append(v / np.linalg.norm(v))
+            owners.append(f"c{k}")
+    vecs = np.array(vecs, dtype=np.float32)
+    t1 = calibrate_threshold(vecs, owners)
+    assert t1 == calibrate_threshold(vecs, owners)
+    # leave-one-out: each prototype's best similarity to its own code's other prototypes (positives)
+    # and to each other code (negatives); the separable case must be split exactly
+    sims = vecs @ vecs.T
+    np.fill_diagonal(sims, -1)
+    own = [max(sims[i, j] for j in range(12) if owners[j] == owners[i]) for i in range(12)]
+    other = [max(sims[i, j] for j in range(12) if owners[j] == c) for i in range(12) for c in {"c0", "c1", "c2"} - {owners[i]}]
+    assert max(other) < min(own)
+    assert max(other) < t1 <= min(own)
+
+
+def test_prototypes_cover_definition_include_and_examples(tiny_codebook):
+    from coder.codebook import load_codebook
+
+    texts, owners = prototypes(load_codebook(tiny_codebook))
+    assert "Domestic abuse: Physical, emotional or financial abuse by a partner." in texts
+    assert "He used to hit me when he'd had a drink." in texts
+    assert owners.count("domestic_abuse") == 2
+
+
+def test_baseline_is_plain_substring_search(tiny_codebook):
+    from coder.codebook import load_codebook
+
+    units = pd.DataFrame({"unit_id": ["a", "b", "c"],
+                          "text": ["He doesn't drink, never touched DRINKING", "We were evicted", "in arrears"]})
+    got = baseline_code(units, load_codebook(tiny_codebook))
+    # matches inside negations, no lemmas ("evicted" has no keyword), case-insensitive substring
+    assert sorted(map(tuple, got.values.tolist())) == [("a", "substance"), ("c", "debt")]
+
+
+def test_no_units_is_a_clear_error(tmp_path, tiny_codebook):
+    from coder import Project
+
+    p = Project.init(tmp_path / "empty", codebook=tiny_codebook)
+    with pytest.raises(AnalysisError, match="has no units to code: import transcripts"):
+        auto_code(p, semantic=False)
+    p.close()
+
+
+def test_code_warnings_for_rule_free_and_never_matching_codes(project, tiny_codebook):
+    tiny_codebook.write_text(tiny_codebook.read_text() + "  - id: housing\n    name: Housing\n    kind: problem\n"
+                             "  - id: gambling\n    name: Gambling\n    kind: problem\n    keywords: [bookies]\n")
+    project.set_codebook(tiny_codebook)
+    report = auto_code(project, semantic=False)
+    assert "code 'housing' has no keywords or patterns: it is never coded without --semantic" in report.warnings
+    assert "code 'gambling': its keywords and patterns match nothing in the whole corpus" in report.warnings
