@@ -99,12 +99,14 @@ def code_units(units: pd.DataFrame, codebook: Codebook, matcher: RuleMatcher | N
     docs_ = units["document"].tolist()
     starts = units["start"].tolist()
     ends = units["end"].tolist()
-    step = max(1, n // 100)
-    for i, doc in enumerate(matcher.docs(texts)):
-        matches = matcher.find(doc)
+    chunk = 20000
+    all_matches: list = []
+    for c0 in range(0, n, chunk):  # bounded memory: one chunk of units at a time
+        all_matches.extend(matcher.find_texts(texts[c0:c0 + chunk]))
+        if progress:
+            progress("rules", min(c0 + chunk, n), n)
+    for i, matches in enumerate(all_matches):
         if not matches:
-            if progress and i % step == 0:
-                progress("rules", i + 1, n)
             continue
         best: dict[str, Any] = {}
         for m in matches:
@@ -130,13 +132,9 @@ def code_units(units: pd.DataFrame, codebook: Codebook, matcher: RuleMatcher | N
                 "unit_id": ids[i], "document": docs_[i], "code": code, "start": starts[i], "end": ends[i],
                 "status": status, "confidence": conf, "method": m.method,
                 "evidence": {"rule": m.rule, "match": [starts[i] + m.start_char, starts[i] + m.end_char],
-                             "text": doc.text[m.start_char:m.end_char],
+                             "text": texts[i][m.start_char:m.end_char],
                              **({"hypothetical": m.trigger} if m.status == HYPOTHETICAL else {})},
             })
-        if progress and i % step == 0:
-            progress("rules", i + 1, n)
-    if progress:
-        progress("rules", n, n)
     return out, {"rule_hits": rule_hits, "negated_units": negated_units, "negated_matches": negated_count}
 
 

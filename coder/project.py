@@ -457,7 +457,9 @@ class Project:
                                        & (TurnRow.idx == SentenceRow.turn_idx))
                                  .where(TurnRow.role.in_(roles))
                                  .order_by(SentenceRow.document_id, SentenceRow.start)).all()
-        df = pd.DataFrame(rows, columns=["document", "case", "turn", "label", "role", "start", "end"])
+        # plain tuples: pandas builds frames from SQLAlchemy Row objects several times slower
+        df = pd.DataFrame.from_records([tuple(r) for r in rows],
+                                       columns=["document", "case", "turn", "label", "role", "start", "end"])
         df.insert(0, "unit_id", df["document"] + "@" + df["start"].astype(str) + ":" + df["end"].astype(str))
         df.insert(6, "position", df.groupby("document").cumcount())
         if with_text:

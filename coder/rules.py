@@ -1,8 +1,12 @@
 """Rule matching: codebook keywords and token patterns, with negation and hypotheticals.
 
-Matching works the ``SpanRuler`` way: keywords go into one spaCy
-``PhraseMatcher`` and token patterns into one ``Matcher``, every match keeping
-its code id.  Keywords match on *lower-cased lookup lemmas*, so ``evicted``,
+Matching works the ``SpanRuler`` way, every match keeping its code id and
+rule: keywords are phrases and token patterns are spaCy ``Matcher``
+patterns.  For speed, both run over all units at once (:mod:`coder.vecmatch`):
+keywords and small fixed-length patterns as exact token-hash sequences,
+other fixed-length patterns as vectorised token predicates; only patterns
+with ``*`` or ``+`` go to spaCy's ``Matcher`` itself.  The results are
+exactly those of spaCy's ``PhraseMatcher`` and ``Matcher`` (tested).  Keywords match on *lower-cased lookup lemmas*, so ``evicted``,
 ``Evicted`` and ``eviction``'s lemma-mates all meet the keyword ``evict``.  The
 lemma is stored as each lexeme's ``NORM`` (computed once per word type, never
 per token), which keeps matching close to bare tokenisation speed; in token
@@ -37,9 +41,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Iterable, Sequence
 
+import numpy as np
+from spacy.attrs import LOWER as LOWER_ATTR
+from spacy.attrs import NORM as NORM_ATTR
 from spacy.tokens import Doc
 
 from .codebook import Codebook
+from .vecmatch import CorpusArrays, PhraseIndex, VectorMatcher, compile_pattern
 
 __all__ = ["matching_nlp", "RuleMatcher", "Match", "assess", "NEGATED", "HYPOTHETICAL"]
 
@@ -89,9 +97,9 @@ def matching_nlp(lang: str = "en"):
     import spacy
     from spacy.attrs import NORM
 
-    helper = spacy.blank(lang)
-    helper.add_pipe("lemmatizer", config={"mode": "lookup"})
-    helper.initialize()
+    from .segment import get_nlp
+
+    helper = get_nlp(f"blank:{lang}")  # the segmenter's pipeline: its lookup tables are loaded once per process
     table = helper.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
 
     def norm(string: str) -> str:
@@ -143,7 +151,21 @@ def _pattern_to_norm(pattern: list[dict[str, Any]], lemma_of) -> list[dict[str, 
     return out
 
 
-MAX_EXPANSION = 5000
+def _anchor(pattern: list[dict[str, Any]]) -> set[str] | None:
+    """Words one of which must occur for the pattern to match (from a required LOWER/NORM token), or None."""
+    for tok in pattern:
+        if tok.get("OP") not in (None, "+", "!") or tok.get("OP") == "!":
+            continue
+        for key in ("NORM", "LOWER"):
+            value = tok.get(key)
+            if isinstance(value, str):
+                return {value}
+            if isinstance(value, dict) and set(value) == {"IN"} and all(isinstance(v, str) for v in value["IN"]):
+                return set(value["IN"])
+    return None
+
+
+MAX_EXPANSION = 64  # larger cross products go to the vectorised matcher instead
 _EXACT_ATTRS = {"LOWER": "LOWER", "NORM": "NORM"}
 
 
@@ -152,7 +174,7 @@ def _expand(pattern: list[dict[str, Any]]) -> tuple[str, list[tuple[str, ...]]] 
 
     Patterns whose tokens each test one attribute (LOWER, or NORM for LEMMA)
     against a string or an ``IN`` list, with ``OP`` absent or ``?``, match
-    exactly the cross product of their values; a PhraseMatcher finds those
+    exactly the cross product of their values; phrase lookup finds those
     far faster than the token Matcher.  Anything else returns None.
     """
     attr = None
@@ -225,38 +247,46 @@ class RuleMatcher:
     """
 
     def __init__(self, codebook: Codebook, *, lang: str = "en"):
-        from spacy.matcher import Matcher, PhraseMatcher
+        from spacy.matcher import Matcher
 
         self.codebook = codebook
         self.nlp = matching_nlp(lang)
-        self.phrase = PhraseMatcher(self.nlp.vocab, attr="NORM")
-        self.phrase_lower = PhraseMatcher(self.nlp.vocab, attr="LOWER")
+        self.phrases = PhraseIndex()
         self.matcher = Matcher(self.nlp.vocab)
-        self.keyword_of: dict[tuple[str, int], str] = {}
+        self.vector = VectorMatcher(self.nlp.vocab.strings)
         self.pattern_of: dict[str, list[str]] = {}
         self.rule_counts: dict[str, int] = {}
+        self._always_match = False
+        anchors: set[str] = set()
         vocab = self.nlp.vocab
         for code in codebook.codes:
             if code.keywords:
-                docs = list(self.nlp.tokenizer.pipe(code.keywords))
-                self.phrase.add(code.id, docs)
-                for kw, d in zip(code.keywords, docs):
-                    self.keyword_of[(code.id, hash(tuple(t.norm_ for t in d)))] = kw
+                for kw, d in zip(code.keywords, self.nlp.tokenizer.pipe(code.keywords)):
+                    if len(d):
+                        self.phrases.add("NORM", [t.norm for t in d], code.id, kw, "keyword")
             if code.patterns:
                 self.pattern_of[code.id] = [_pattern_label(p) for p in code.patterns]
                 for pattern in code.patterns:
                     norm_pattern = _pattern_to_norm(pattern, self.nlp.lemma_of)
                     expanded = _expand(norm_pattern)
                     if expanded is None:
+                        variants = compile_pattern(norm_pattern)
+                        if variants is not None:
+                            self.vector.add(code.id, _pattern_label(pattern), variants)
+                            continue
                         self.matcher.add(code.id, [norm_pattern])
+                        anchor = _anchor(norm_pattern)
+                        if anchor is None:
+                            self._always_match = True
+                        else:
+                            anchors.update(anchor)
                         continue
                     attr, phrases = expanded
-                    target = self.phrase if attr == "NORM" else self.phrase_lower
-                    docs = [self._norm_doc(words) if attr == "NORM" else Doc(self.nlp.vocab, words=list(words))
-                            for words in phrases]
-                    target.add(code.id, docs)
+                    label = _pattern_label(pattern)
+                    strings = self.nlp.vocab.strings
                     for words in phrases:
-                        self.keyword_of[(code.id, hash((attr,) + tuple(words)))] = _pattern_label(pattern)
+                        self.phrases.add(attr, [strings.add(w) for w in words], code.id, label, "pattern")
+        self._anchor_hashes = np.array(sorted(vocab.strings.add(a) for a in anchors), dtype=np.uint64)
         self._label = {vocab.strings[c.id]: c.id for c in codebook.codes}
         self._label.update({vocab.strings.add(c.id): c.id for c in codebook.codes})
 
@@ -267,48 +297,143 @@ class RuleMatcher:
     def find(self, text_or_doc) -> list[Match]:
         """All rule matches in one unit, with negation/hypothetical status."""
         doc = self.nlp.make_doc(text_or_doc) if isinstance(text_or_doc, str) else text_or_doc
+        return self.find_batch([doc])[0]
+
+    def find_batch(self, docs: Sequence[Any]) -> list[list[Match]]:
+        """Rule matches for many units at once: keywords and fixed-length patterns run over all of them."""
+        hits: list[list[tuple]] = [[] for _ in docs]
+        if docs and (len(self.phrases) or len(self.vector)):
+            corpus = CorpusArrays.from_docs(docs)
+            for d, code, label, method, start, end in self.phrases.match(corpus):
+                hits[d].append((code, start, end, method, label))
+            for d, code, label, start, end in self.vector.match(corpus):
+                hits[d].append((code, start, end, "pattern", label))
+        if len(self.matcher):
+            labels = {c: (v[0] if len(v) == 1 else "; ".join(v)) for c, v in self.pattern_of.items()}
+            for i, doc in enumerate(docs):
+                if self._may_match(doc):
+                    for match_id, start, end in self.matcher(doc):
+                        code = self._label[match_id]
+                        hits[i].append((code, start, end, "pattern", labels.get(code, "pattern")))
+        return [self._resolve(doc, h) if h else [] for doc, h in zip(docs, hits)]
+
+    def find_texts(self, texts: Sequence[str], chunk: int = 20000) -> list[list[Match]]:
+        """Rule matches for many unit texts: the fast path used by the auto-coder.
+
+        Units are tokenised joined by a paragraph-separator token: spaCy
+        tokenises space-separated chunks independently, so every unit gets
+        exactly the tokens it would get alone, and one array read replaces a
+        call per unit.
+        """
+        out: list[list[Match]] = []
+        for c0 in range(0, len(texts), chunk):
+            part = list(texts[c0:c0 + chunk])
+            if any(_SEP_CHAR in t for t in part):
+                out.extend(self.find_batch(list(self.docs(part))))
+                continue
+            out.extend(self._find_joined(part))
+        return out
+
+    def _find_joined(self, texts: list[str]) -> list[list[Match]]:
+        from spacy.attrs import IDX, LIKE_NUM, LOWER, NORM, ORTH
+
+        joined = _SEP.join(texts)
+        big = self.nlp.tokenizer(joined)
+        arr = big.to_array([NORM, LOWER, LIKE_NUM, IDX, ORTH]).reshape(-1, 5)
+        lengths = np.array([len(t) for t in texts], dtype=np.int64)
+        char_start = np.concatenate([[0], np.cumsum(lengths + len(_SEP))[:-1]]).astype(np.int64)
+        idx = arr[:, 3].astype(np.int64)
+        unit = np.searchsorted(char_start, idx, side="right") - 1
+        inside = idx < char_start[unit] + lengths[unit]
+        doc_of = np.where(inside, unit, -1)
+        first_token = np.searchsorted(idx, char_start, side="left")
+        corpus = CorpusArrays(arr[:, 0], arr[:, 1], arr[:, 2], doc_of, first_token)
+        hits: list[list[tuple]] = [[] for _ in texts]
+        for d, code, label, method, start, end in self.phrases.match(corpus):
+            hits[d].append((code, start, end, method, label))
+        for d, code, label, start, end in self.vector.match(corpus):
+            hits[d].append((code, start, end, "pattern", label))
+        if len(self.matcher):
+            labels = {c: (v[0] if len(v) == 1 else "; ".join(v)) for c, v in self.pattern_of.items()}
+            anchors = set(self._anchor_hashes.tolist())
+            for d in range(len(texts)):
+                a, b = first_token[d], (first_token[d + 1] if d + 1 < len(texts) else len(arr))
+                if self._always_match or anchors.intersection(arr[a:b, 0].tolist()) or anchors.intersection(arr[a:b, 1].tolist()):
+                    for match_id, start, end in self.matcher(self.nlp.make_doc(texts[d])):
+                        code = self._label[match_id]
+                        hits[d].append((code, start, end, "pattern", labels.get(code, "pattern")))
+        strings = self.nlp.vocab.strings
+        out: list[list[Match]] = []
+        for d, h in enumerate(hits):
+            if not h:
+                out.append([])
+                continue
+            a = int(first_token[d])
+            b = int(first_token[d + 1]) - 1 if d + 1 < len(texts) else len(arr)
+            while b > a and doc_of[b - 1] != d:
+                b -= 1
+            norms = [strings[int(x)] for x in arr[a:b, 0]]
+            lowers = [strings[int(x)] for x in arr[a:b, 1]]
+            local_idx = idx[a:b] - int(char_start[d])
+            orth_len = [len(strings[int(x)]) for x in arr[a:b, 4]]
+            out.append(self._make_matches(h, norms, lowers, local_idx, orth_len))
+        return out
+
+    def _make_matches(self, hits, norms, lowers, local_idx, orth_len) -> list[Match]:
         found: dict[tuple[str, int, int], Match] = {}
-        for match_id, start, end in self.phrase(doc):
-            code = self._label[match_id]
-            norms = tuple(t.norm_ for t in doc[start:end])
-            rule = self.keyword_of.get((code, hash(norms)))
-            method = "keyword"
-            if rule is None:
-                rule = self.keyword_of.get((code, hash(("NORM",) + norms)), doc[start:end].text)
-                method = "pattern"
-            found.setdefault((code, start, end), self._make(doc, code, start, end, method, rule))
-        for match_id, start, end in (self.phrase_lower(doc) if len(self.phrase_lower) else ()):
-            code = self._label[match_id]
-            lowers = tuple(t.lower_ for t in doc[start:end])
-            rule = self.keyword_of.get((code, hash(("LOWER",) + lowers)), doc[start:end].text)
-            found.setdefault((code, start, end), self._make(doc, code, start, end, "pattern", rule))
-        for match_id, start, end in (self.matcher(doc) if len(self.matcher) else ()):
-            code = self._label[match_id]
-            label = self.pattern_of.get(code, ["pattern"])
-            rule = label[0] if len(label) == 1 else "; ".join(label)
-            found.setdefault((code, start, end), self._make(doc, code, start, end, "pattern", rule))
+        quiet = _TRIGGER_WORDS.isdisjoint(norms) and _TRIGGER_WORDS.isdisjoint(lowers)
+        for code, start, end, method, rule in sorted(hits, key=lambda h: h[3] != "keyword"):
+            if (code, start, end) in found:
+                continue
+            status, trigger = (None, None) if quiet else _assess(norms, lowers, start, end)
+            start_char = int(local_idx[start])
+            end_char = int(local_idx[end - 1]) + orth_len[end - 1]
+            found[(code, start, end)] = Match(code, start, end, start_char, end_char, method, rule, status, trigger)
         return sorted(found.values(), key=lambda m: (m.start, m.code))
 
-    def _norm_doc(self, norms: Sequence[str]):
-        """A pattern doc whose tokens carry exactly these NORM values."""
-        doc = Doc(self.nlp.vocab, words=list(norms))
-        for tok, value in zip(doc, norms):
-            tok.norm_ = value
-        return doc
+    def _resolve(self, doc, hits) -> list[Match]:
+        from spacy.attrs import IDX, ORTH
 
-    @staticmethod
-    def _make(doc, code, start, end, method, rule) -> Match:
-        status, trigger = assess(doc, start, end)
-        span = doc[start:end]
-        return Match(code, start, end, span.start_char, span.end_char, method, rule, status, trigger)
+        strings = self.nlp.vocab.strings
+        arr = doc.to_array([NORM_ATTR, LOWER_ATTR, IDX, ORTH]).reshape(-1, 4)  # hashes: no Token objects needed
+        norms = [strings[int(h)] for h in arr[:, 0]]
+        lowers = [strings[int(h)] for h in arr[:, 1]]
+        orth_len = [len(strings[int(h)]) for h in arr[:, 3]]
+        return self._make_matches(hits, norms, lowers, arr[:, 2].astype(np.int64), orth_len)
+
+    def _may_match(self, doc) -> bool:
+        """Exact prefilter: can any token-Matcher pattern match this doc at all?"""
+        if self._always_match:
+            return True
+        from spacy.attrs import LOWER, NORM
+
+        arr = doc.to_array([NORM, LOWER])
+        return bool(np.isin(arr, self._anchor_hashes).any())
 
 
-def _norms(doc) -> list[str]:
-    return [t.norm_ for t in doc]
+
+def _index(phrases) -> dict[str, list[tuple[str, ...]]]:
+    out: dict[str, list[tuple[str, ...]]] = {}
+    for p in phrases:
+        out.setdefault(p[0], []).append(p)
+    return out
 
 
-def _phrase_at(norms: Sequence[str], i: int, phrase: tuple[str, ...]) -> bool:
-    return tuple(norms[i:i + len(phrase)]) == phrase
+_SEP_CHAR = "\u2029"
+_SEP = f" {_SEP_CHAR} "  # a paragraph separator between spaces: its own token, never part of a unit's
+_PSEUDO_AT = _index(PSEUDO)
+# every word that can start a negation, a post-negation phrase or a hypothetical
+_TRIGGER_WORDS = frozenset(PRE_TRIGGERS | FEAR_TRIGGERS | {p[0] for p in POST_PHRASES + FEAR_PHRASES})
+_POST_AT = _index(POST_PHRASES)
+_FEAR_AT = _index(FEAR_PHRASES)
+
+
+def _phrase_here(norms: Sequence[str], lowers: Sequence[str], i: int, index) -> tuple[str, ...] | None:
+    for seq in (norms, lowers):
+        for p in index.get(seq[i], ()):
+            if tuple(seq[i:i + len(p)]) == p:
+                return p
+    return None
 
 
 def assess(doc, start: int, end: int) -> tuple[str | None, str | None]:
@@ -327,8 +452,10 @@ def assess(doc, start: int, end: int) -> tuple[str | None, str | None]:
     >>> assess(d, 5, 8)
     ('hypothetical', 'scared')
     """
-    norms = _norms(doc)
-    lowers = [t.lower_ for t in doc]
+    return _assess([t.norm_ for t in doc], [t.lower_ for t in doc], start, end)
+
+
+def _assess(norms: Sequence[str], lowers: Sequence[str], start: int, end: int) -> tuple[str | None, str | None]:
     # --- pre-negation: walk left inside the clause, across bridge words only
     i = start - 1
     steps = 0
@@ -338,7 +465,7 @@ def assess(doc, start: int, end: int) -> tuple[str | None, str | None]:
         if word in CLAUSE_PUNCT or word in CLAUSE_WORDS:
             break
         if norm in PRE_TRIGGERS or word in PRE_TRIGGERS:
-            if not any(_phrase_at(norms, i, p) or _phrase_at(lowers, i, p) for p in PSEUDO):
+            if _phrase_here(norms, lowers, i, _PSEUDO_AT) is None:
                 return NEGATED, norm
             break
         if norm not in BRIDGE and word not in BRIDGE:
@@ -346,17 +473,18 @@ def assess(doc, start: int, end: int) -> tuple[str | None, str | None]:
         i -= 1
         steps += 1
     # --- post-negation: phrases right after the match in the same clause (a comma may follow the match)
+    n = len(lowers)
     j = end
-    if j < len(doc) and lowers[j] in {",", "—", "-", "–"}:
+    if j < n and lowers[j] in {",", "—", "-", "–"}:
         j += 1
-    limit = min(len(doc), j + POST_WINDOW)
+    limit = min(n, j + POST_WINDOW)
     k = j
     while k < limit:
         if lowers[k] in {".", "!", "?", ";", "but"}:
             break
-        for phrase in POST_PHRASES:
-            if _phrase_at(norms, k, phrase) or _phrase_at(lowers, k, phrase):
-                return NEGATED, " ".join(phrase)
+        phrase = _phrase_here(norms, lowers, k, _POST_AT)
+        if phrase is not None:
+            return NEGATED, " ".join(phrase)
         k += 1
     # --- hypotheticals and fears: earlier in the same sentence
     i = start - 1
@@ -366,9 +494,9 @@ def assess(doc, start: int, end: int) -> tuple[str | None, str | None]:
             break
         if norms[i] in FEAR_TRIGGERS or lowers[i] in FEAR_TRIGGERS:
             return HYPOTHETICAL, lowers[i]
-        for phrase in FEAR_PHRASES:
-            if _phrase_at(lowers, i, phrase):
-                return HYPOTHETICAL, " ".join(phrase)
+        phrase = _phrase_here(norms, lowers, i, _FEAR_AT)
+        if phrase is not None:
+            return HYPOTHETICAL, " ".join(phrase)
         i -= 1
         steps += 1
     return None, None

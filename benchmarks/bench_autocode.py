@@ -1,0 +1,181 @@
+"""Auto-coder speed: rules-only ``coder code`` on 1,000,000+ words with 200+ codes.
+
+Run from the repository root::
+
+    .venv/bin/python benchmarks/bench_autocode.py            # full: ~1.0M words (a few minutes)
+    .venv/bin/python benchmarks/bench_autocode.py --words 200000 --semantic-words 20000   # quicker
+
+It builds a corpus by resampling participant sentences of ``transcripts_sample/``
+into interviews, and a codebook of the example codebook plus generated codes
+(keywords drawn from the corpus's own word pairs, and token patterns), then
+measures in ONE run, so every ratio compares like with like on this machine:
+
+* rules-only ``auto_code`` throughput in words per second, including the
+  database writes (one transaction);
+* its ratio to bare ``spacy.blank("en")`` tokenisation of the same text
+  (target ≥ 0.5);
+* its ratio to naive per-keyword regular expressions (``re.search`` of
+  ``\\bkeyword\\b`` for every keyword over every unit; measured on a slice and
+  expressed per word; target ≥ 100×);
+* peak resident memory (target < 2 GB);
+* semantic mode throughput on a slice (cold embedding cache), and the re-run
+  time with the cache warm.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import re
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def sample_sentences() -> list[str]:
+    from coder.ingest import is_transcript_file, read_transcript
+    from coder.segment import split_sentences
+
+    out = []
+    for f in sorted((ROOT / "transcripts_sample").iterdir()):
+        if not is_transcript_file(f):
+            continue
+        p = read_transcript(f)
+        spans = [(t.index, t.start, t.end) for t in p.turns if t.role == "participant"]
+        out += [p.text[s.start:s.end] for s in split_sentences(p.text, spans)]
+    return out
+
+
+def build_corpus(folder: Path, sentences: list[str], words: int, seed: int = 1) -> int:
+    rng = random.Random(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    total = 0
+    doc = 0
+    while total < words:
+        lines = []
+        for turn in range(60):
+            lines.append("INT: Can you tell me more about that?")
+            body = " ".join(rng.choice(sentences) for _ in range(rng.randint(2, 6)))
+            total += len(body.split())
+            lines.append(f"P: {body}")
+        (folder / f"bench{doc:04d}.txt").write_text(
+            f"---\ndocument: B{doc:04d}\ncase: C{doc % 50:02d}\nspeakers:\n  INT: interviewer\n  P: participant\n---\n"
+            + "\n\n".join(lines) + "\n", encoding="utf-8")
+        doc += 1
+    return total
+
+
+def build_codebook(path: Path, sentences: list[str], n_extra: int, seed: int = 2) -> int:
+    import yaml
+
+    base = yaml.safe_load((ROOT / "codebooks" / "troubled_families.yaml").read_text(encoding="utf-8"))
+    rng = random.Random(seed)
+    words = [w.lower().strip(".,?!") for s in sentences for w in s.split() if len(w) > 3 and w.isalpha()]
+    extra = []
+    for i in range(n_extra):
+        kws = sorted({" ".join(rng.sample(words, 2)) for _ in range(6)} | {rng.choice(words) + "ing"})
+        extra.append({"id": f"gen_{i:03d}", "name": f"Generated code {i}", "kind": "other",
+                      "keywords": kws,
+                      "patterns": [[{"LOWER": {"IN": rng.sample(words, 3)}}, {"LOWER": {"IN": rng.sample(words, 3)}}]]})
+    base["codes"] += extra
+    path.write_text(yaml.safe_dump(base, sort_keys=False, allow_unicode=True), encoding="utf-8")
+
+    def count(codes):
+        return sum(1 + count(c.get("codes") or []) for c in codes)
+    return count(base["codes"])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--words", type=int, default=1_000_000)
+    ap.add_argument("--codes", type=int, default=200, help="generated codes added to the example codebook")
+    ap.add_argument("--regex-words", type=int, default=20_000, help="slice for the naive regex baseline")
+    ap.add_argument("--semantic-words", type=int, default=30_000, help="slice for semantic mode (embedding is slow on CPU)")
+    args = ap.parse_args()
+
+    import spacy
+
+    from coder import Project
+    from coder.autocode import auto_code
+    from coder.codebook import load_codebook
+
+    tmp = Path(tempfile.mkdtemp(prefix="coder-bench-"))
+    sents = sample_sentences()
+    n_words = build_corpus(tmp / "corpus", sents, args.words)
+    n_codes = build_codebook(tmp / "codebook.yaml", sents, args.codes)
+    cb = load_codebook(tmp / "codebook.yaml")
+    n_keywords = sum(len(c.keywords) for c in cb.codes)
+    print(f"corpus: {n_words:,} participant words in {len(list((tmp / 'corpus').iterdir()))} interviews; "
+          f"codebook: {n_codes} codes, {n_keywords:,} keywords, {sum(len(c.patterns) for c in cb.codes)} patterns")
+
+    project = Project.init(tmp / "proj", codebook=tmp / "codebook.yaml")
+    t = time.perf_counter()
+    project.import_files([tmp / "corpus"])
+    t_import = time.perf_counter() - t
+    units = project.units_frame()
+    texts = units["text"].tolist()
+    unit_words = int(units["text"].str.split().str.len().sum())
+    print(f"import + segmentation: {t_import:.1f} s; {len(units):,} units, {unit_words:,} words")
+
+    # baseline 1: bare tokenisation of the same unit texts
+    nlp = spacy.blank("en")
+    t = time.perf_counter()
+    for _ in nlp.tokenizer.pipe(texts, batch_size=1000):
+        pass
+    t_tok = time.perf_counter() - t
+
+    # the measured thing: rules-only coding run, database writes included
+    t = time.perf_counter()
+    report = auto_code(project, semantic=False, links=False)
+    t_rules = time.perf_counter() - t
+    rules_wps = unit_words / t_rules
+
+    # baseline 2: naive per-keyword regexes, on a slice
+    kws = [(c.id, re.compile(r"\b" + re.escape(k) + r"\b", re.I)) for c in cb.codes for k in c.keywords]
+    slice_texts, w = [], 0
+    for text in texts:
+        slice_texts.append(text)
+        w += len(text.split())
+        if w >= args.regex_words:
+            break
+    t = time.perf_counter()
+    for text in slice_texts:
+        for _code, rx in kws:
+            rx.search(text)
+    t_regex = time.perf_counter() - t
+    regex_wps = w / t_regex
+
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    print()
+    print(f"{'measure':48s} {'value':>14s}")
+    print(f"{'rules-only coder code (with DB writes)':48s} {rules_wps:>11,.0f} w/s  ({t_rules:.1f} s, {report.codings:,} codings)")
+    print(f"{'bare spacy.blank(en) tokenisation':48s} {unit_words / t_tok:>11,.0f} w/s  ({t_tok:.1f} s)")
+    print(f"{'naive per-keyword regex (slice)':48s} {regex_wps:>11,.0f} w/s  ({t_regex:.1f} s on {w:,} words)")
+    print(f"{'ratio rules / tokenisation (target >= 0.5)':48s} {rules_wps / (unit_words / t_tok):>14.2f}")
+    print(f"{'ratio rules / naive regex (target >= 100)':48s} {rules_wps / regex_wps:>14.0f}x")
+    print(f"{'peak memory (target < 2048 MB)':48s} {peak_mb:>11,.0f} MB")
+
+    if args.semantic_words:
+        sub = Project.init(tmp / "sem", codebook=ROOT / "codebooks" / "troubled_families.yaml")
+        files = sorted((tmp / "corpus").iterdir())
+        per_file = n_words / len(files)
+        sub.import_files(files[: max(1, int(args.semantic_words / per_file))])
+        sw = int(sub.units_frame()["text"].str.split().str.len().sum())
+        t = time.perf_counter()
+        auto_code(sub, semantic=True)
+        t_cold = time.perf_counter() - t
+        t = time.perf_counter()
+        auto_code(sub, semantic=True)
+        t_warm = time.perf_counter() - t
+        print(f"{'semantic mode, cold cache (' + format(sw, ',') + ' words)':48s} {sw / t_cold:>11,.0f} w/s  ({t_cold:.1f} s)")
+        print(f"{'semantic mode, warm cache re-run':48s} {sw / t_warm:>11,.0f} w/s  ({t_warm:.1f} s, {t_warm / t_cold:.0%} of cold)")
+
+
+if __name__ == "__main__":
+    main()
