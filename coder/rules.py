@@ -337,11 +337,18 @@ class RuleMatcher:
     def _find_joined(self, texts: list[str]) -> list[list[Match]]:
         from spacy.attrs import IDX, LIKE_NUM, LOWER, NORM, ORTH
 
-        joined = _SEP.join(texts)
-        big = self.nlp.tokenizer(joined)
-        arr = big.to_array([NORM, LOWER, LIKE_NUM, IDX, ORTH]).reshape(-1, 5)
+        # Join a few hundred units per string: spaCy's tokenizer stops caching within a string once it
+        # has met a special case ("don't"), so one huge string would tokenise mostly uncached.
         lengths = np.array([len(t) for t in texts], dtype=np.int64)
         char_start = np.concatenate([[0], np.cumsum(lengths + len(_SEP))[:-1]]).astype(np.int64)
+        groups = [_SEP.join(texts[g:g + _GROUP]) for g in range(0, len(texts), _GROUP)]
+        arrays = []
+        for g, doc in zip(range(0, len(texts), _GROUP), self.nlp.tokenizer.pipe(groups)):
+            a = doc.to_array([NORM, LOWER, LIKE_NUM, IDX, ORTH]).reshape(-1, 5).astype(np.int64, copy=False)
+            a = a.astype(np.uint64)
+            a[:, 3] += np.uint64(char_start[g])
+            arrays.append(a)
+        arr = np.concatenate(arrays) if arrays else np.zeros((0, 5), dtype=np.uint64)
         idx = arr[:, 3].astype(np.int64)
         unit = np.searchsorted(char_start, idx, side="right") - 1
         inside = idx < char_start[unit] + lengths[unit]
@@ -369,8 +376,8 @@ class RuleMatcher:
                 out.append([])
                 continue
             a = int(first_token[d])
-            b = int(first_token[d + 1]) - 1 if d + 1 < len(texts) else len(arr)
-            while b > a and doc_of[b - 1] != d:
+            b = int(first_token[d + 1]) if d + 1 < len(texts) else len(arr)
+            while b > a and doc_of[b - 1] != d:  # drop the separator token, when there is one
                 b -= 1
             norms = [strings[int(x)] for x in arr[a:b, 0]]
             lowers = [strings[int(x)] for x in arr[a:b, 1]]
@@ -419,6 +426,7 @@ def _index(phrases) -> dict[str, list[tuple[str, ...]]]:
     return out
 
 
+_GROUP = 256  # units per joined string
 _SEP_CHAR = "\u2029"
 _SEP = f" {_SEP_CHAR} "  # a paragraph separator between spaces: its own token, never part of a unit's
 _PSEUDO_AT = _index(PSEUDO)

@@ -198,7 +198,14 @@ def test_joined_tokenisation_equals_per_unit_matching():
     rm = RuleMatcher(load_codebook(root / "codebooks" / "troubled_families.yaml"))
     p = read_transcript(root / "transcripts_sample" / "TF01-mother.txt")
     texts = [p.text[t.start:t.end] for t in p.turns] + ["", "  padded  ", "Ünïcödé İstanbul drinking"]
+    import coder.rules as rules
+
     a = rm.find_texts(texts, chunk=7)
+    rules._GROUP, saved = 3, rules._GROUP  # several joined strings per chunk, units at their edges
+    try:
+        a3 = rm.find_texts(texts, chunk=10)
+    finally:
+        rules._GROUP = saved
     b = rm.find_batch(list(rm.nlp.tokenizer.pipe(texts)))
-    assert a == b
+    assert a == b and a3 == b
     assert sum(map(len, a)) > 20
