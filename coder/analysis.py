@@ -15,6 +15,7 @@ from typing import Any, Sequence
 import pandas as pd
 
 from .errors import AnalysisError
+from .jsonutil import dumps
 
 __all__ = ["NetworkResult", "project_network", "write_network", "project_agreement", "AgreementReport",
            "write_agreement", "CONSENSUS"]
@@ -83,8 +84,6 @@ def project_network(project, *, level: str = "segment", window: int = 3, coder: 
 
 def write_network(result: NetworkResult, out_dir: str | Path) -> dict[str, str]:
     """CSV node and edge lists, GraphML and GEXF (for Gephi), and the JSON, written atomically."""
-    import json
-
     from .fsutil import atomic_dir
     from .network import build_graph, write_edges_csv, write_gexf, write_graphml, write_nodes_csv
 
@@ -96,7 +95,7 @@ def write_network(result: NetworkResult, out_dir: str | Path) -> dict[str, str]:
         write_edges_csv(graph, tmp / "edges.csv")
         write_graphml(graph, tmp / "network.graphml")
         write_gexf(graph, tmp / "network.gexf")
-        (tmp / "network.json").write_text(json.dumps(result.to_dict(), indent=2, ensure_ascii=False), encoding="utf-8")
+        (tmp / "network.json").write_text(dumps(result.to_dict()), encoding="utf-8")
         result.case_matrix.to_csv(tmp / "case_code_matrix.csv")
         for name in ("nodes.csv", "edges.csv", "network.graphml", "network.gexf", "network.json", "case_code_matrix.csv"):
             names[name] = str(out_dir / name)
@@ -180,8 +179,6 @@ def project_agreement(project, coders: Sequence[str], *, statuses: Sequence[str]
 
 def write_agreement(report: AgreementReport, out_dir: str | Path, *, roster: Sequence[str] = ()) -> dict[str, str]:
     """Disagreement listing as CSV and a sortable HTML page for a consensus meeting (atomically)."""
-    import json
-
     from jinja2 import Environment, select_autoescape
 
     from .fsutil import atomic_dir
@@ -197,24 +194,9 @@ def write_agreement(report: AgreementReport, out_dir: str | Path, *, roster: Seq
     with atomic_dir(out_dir) as tmp:
         listing.to_csv(tmp / "disagreements.csv", index=False)
         (tmp / "disagreements.html").write_text(page, encoding="utf-8")
-        (tmp / "agreement.json").write_text(json.dumps(_jsonable(report.to_dict()), indent=2, ensure_ascii=False),
-                                            encoding="utf-8")
+        (tmp / "agreement.json").write_text(dumps(report.to_dict()), encoding="utf-8")
     return {"csv": str(out_dir / "disagreements.csv"), "html": str(out_dir / "disagreements.html"),
             "json": str(out_dir / "agreement.json")}
-
-
-def _jsonable(value):
-    import math
-
-    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
-        return None
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if hasattr(value, "item") and callable(value.item):
-        return _jsonable(value.item())
-    return value
 
 
 _AGREEMENT_PAGE = """<!doctype html>

@@ -21,6 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from .errors import CoderError
+from .jsonutil import dumps
 
 app = typer.Typer(
     name="coder",
@@ -42,21 +43,9 @@ DbOpt = typer.Option(None, "--db", help="SQLAlchemy database URL (default: SQLit
 JsonOpt = typer.Option(False, "--json", help="Print one JSON document on stdout instead of a summary.")
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
-        return None
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set)):
-        return [_jsonable(v) for v in value]
-    if hasattr(value, "item") and callable(value.item):  # numpy scalars
-        return _jsonable(value.item())
-    return value
-
-
 def emit_json(data: Any) -> None:
     """Print one JSON document on stdout (NaN becomes null)."""
-    sys.stdout.write(json.dumps(_jsonable(data), indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.write(dumps(data) + "\n")
 
 
 @contextmanager
@@ -421,6 +410,50 @@ def agreement(
     out.print(f"{data['n_disagreements']} (unit, code) disagreements.", markup=False)
     for kind, path in files.items():
         out.print(f"wrote {path}", markup=False)
+
+
+@app.command()
+def report(
+    project: Path = ProjectArg,
+    out_dir: Path = typer.Option(..., "--out", help="Folder for the reports.", show_default=False),
+    case: Optional[List[str]] = typer.Option(None, "--case", help="Only this family's journey (repeatable)."),
+    kind: str = typer.Option("all", "--kind", help="journey | crosscase | training | all"),
+    format: str = typer.Option("both", "--format", help="html | pdf | both"),
+    coder: str = typer.Option("auto", "--coder", help="Whose codings the reports show."),
+    suggested: bool = typer.Option(False, "--include-suggested", help="Also count unreviewed semantic suggestions."),
+    reference: Optional[str] = typer.Option("gold", "--reference", help="Human coder for the accuracy and agreement figures, if present."),
+    events: Optional[Path] = typer.Option(None, "--events", help="Researcher-curated events.csv for the journeys."),
+    templates: Optional[Path] = typer.Option(None, "--templates", help="Your own copy of the templates, to restyle."),
+    db: Optional[str] = DbOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Render de-identified family journeys, the cross-case report and the training pack (HTML and PDF)."""
+    from .render import write_reports
+    from .reportdata import build_report_data
+
+    kinds = {"all": ("journey", "crosscase", "training")}.get(kind, (kind,))
+    formats = {"both": ("html", "pdf")}.get(format, (format,))
+    with user_errors():
+        if any(k not in ("journey", "crosscase", "training") for k in kinds):
+            raise CoderError(f"--kind must be journey, crosscase, training or all (got '{kind}')")
+        if any(f not in ("html", "pdf") for f in formats):
+            raise CoderError(f"--format must be html, pdf or both (got '{format}')")
+        p = _open(project, db)
+        data = build_report_data(p, coder=coder, statuses=("accepted", "suggested") if suggested else ("accepted",),
+                                 reference=reference, events_csv=str(events) if events else None)
+        p.close()
+        known = {f["case"] for f in data["families"]}
+        for c in case or []:
+            if c not in known:
+                raise CoderError(f"unknown case '{c}'; cases: {', '.join(sorted(known))}")
+        with progress_bar(not as_json) as progress:
+            written = write_reports(data, out_dir, kinds=kinds, formats=formats, cases=case or None,
+                                    templates_dir=templates, progress=progress)
+    if as_json:
+        emit_json(written)
+        return
+    out.print(f"Wrote {len(written['files'])} report file(s) to {out_dir}/ in {written['seconds']:.1f} s; "
+              f"open {out_dir}/index.html", markup=False)
 
 
 @app.command()

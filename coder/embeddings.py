@@ -35,6 +35,9 @@ def load_model(name: str = DEFAULT_MODEL_NAME):
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ["TRANSFORMERS_OFFLINE"] = "1"
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
     try:
         from sentence_transformers import SentenceTransformer
     except ImportError:  # pragma: no cover - declared dependency
@@ -53,6 +56,13 @@ def load_model(name: str = DEFAULT_MODEL_NAME):
     import torch
 
     torch.set_num_threads(max(1, os.cpu_count() or 1))
+    try:  # the weight-loading progress bar is not ours to show
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        hf_logging.set_verbosity_error()
+    except Exception:  # pragma: no cover - optional quietening only
+        pass
     return SentenceTransformer(str(path), device="cpu")
 
 
