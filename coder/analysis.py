@@ -217,3 +217,34 @@ so a consensus meeting can work through one code at a time.</p>
 {% for col in code_columns %}<td>{{ r[col] }}</td>{% endfor %}</tr>{% endfor %}
 </tbody></table></body></html>
 """
+
+
+# --------------------------------------------------------------------------- themes kept with the project
+
+
+def store_themes(project, result) -> None:
+    """Keep the latest themes (the report's plain-data section) in the project, with an audit row."""
+    import json
+
+    from . import store
+    from .provenance import versions
+    from .store import Run, session_scope
+    from .themes import themes_section
+
+    section = themes_section(result)
+    with session_scope(project.engine) as s:
+        store.set_meta(s, "themes_section", dumps(section))
+        s.add(Run(command="themes", parameters=json.loads(dumps(section.get("settings", {}))), versions=versions(),
+                  summary={"themes": section.get("n_themes")}, finished=store.utcnow()))
+
+
+def load_themes(project) -> dict[str, Any] | None:
+    """The themes section stored by the last ``coder themes`` run, or None."""
+    import json
+
+    from . import store
+    from .store import session_scope
+
+    with session_scope(project.engine) as s:
+        raw = store.get_meta(s, "themes_section")
+    return json.loads(raw) if raw else None

@@ -413,6 +413,47 @@ def agreement(
 
 
 @app.command()
+def themes(
+    project: Path = ProjectArg,
+    uncoded: bool = typer.Option(False, "--uncoded", help="Only talk that no code covers: what the codebook misses."),
+    coder: str = typer.Option("auto", "--coder", help="Whose codings decide what is 'uncoded'."),
+    out_dir: Optional[Path] = typer.Option(None, "--out", help="Write themes.json, proposed_codes.yaml and themes.html here."),
+    min_topic_size: Optional[int] = typer.Option(None, "--min-topic-size", min=2, help="Smallest theme (default adapts to the corpus)."),
+    neighbors: Optional[int] = typer.Option(None, "--neighbors", min=2, help="UMAP neighbours (default adapts to the corpus)."),
+    db: Optional[str] = DbOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Emergent themes (BERTopic) in participant talk, each tied to its nearest code; proposes new codes."""
+    from .analysis import store_themes
+    from .themes import find_themes, write_themes
+
+    with user_errors():
+        p = _open(project, db)
+        result = find_themes(p, uncoded=uncoded, coder=coder, min_topic_size=min_topic_size, n_neighbors=neighbors)
+        store_themes(p, result)
+        p.close()
+        files = write_themes(result, out_dir) if out_dir is not None else {}
+    data = result.to_dict()
+    if as_json:
+        emit_json(data)
+        return
+    out.print(f"{len(data['themes'])} themes in {data.get('n_units', '?')} units"
+              + (" of uncoded talk" if uncoded else "") + f"; {data.get('outliers', 0)} units in no theme.", markup=False)
+    table = Table("theme", "size", "keywords", "nearest code", "sim", "new")
+    for t in data["themes"]:
+        table.add_row(str(t["id"]), str(t["size"]), ", ".join(t["keywords"][:6]), str(t["nearest_code"]),
+                      _f(t["similarity"]), "yes" if t.get("new") else "")
+    out.print(table)
+    for t in data["themes"][:3]:
+        if t["examples"]:
+            ex = t["examples"][0]
+            quote = ex["quote"] if isinstance(ex, dict) else str(ex)
+            out.print(f"theme {t['id']}: \"{quote[:140]}\"", markup=False)
+    for name, path in files.items():
+        out.print(f"wrote {path}", markup=False)
+
+
+@app.command()
 def report(
     project: Path = ProjectArg,
     out_dir: Path = typer.Option(..., "--out", help="Folder for the reports.", show_default=False),

@@ -117,8 +117,12 @@ def build_report_data(project, *, coder: str = "auto", statuses: Sequence[str] =
     from .provenance import coder_version
     from .timeline import code_domains_for, extract_events, names_from_roster, timeline_dict
 
+    from .analysis import load_themes
+
     cb = project.codebook()
     coders = project.coders()
+    if themes is None:
+        themes = load_themes(project)
     if coder not in set(coders["coder"]):
         raise AnalysisError(f"no codings by '{coder}' yet; run 'coder code {project.path}' first (or pass another coder)")
     roster = project.roster_names()
