@@ -4,8 +4,8 @@ Every speaker's ``name:`` and every ``roster:`` entry of a transcript's front
 matter is a roster name.  :func:`redact` replaces each full name, and each
 of its parts (first name, surname) written with a capital, by ``[name]``:
 whole words only, so "Kyle's" becomes "[name]'s" but "kyleen" is untouched.
-Parts are matched case-sensitively (so the name "Will" does not remove the
-verb "will"); full names case-insensitively.
+Single words are matched case-sensitively (so the name "Will" does not
+remove the verb "will"); full names of two or more words case-insensitively.
 """
 
 from __future__ import annotations
@@ -22,8 +22,10 @@ REDACTED = "[name]"
 @lru_cache(maxsize=64)
 def name_pattern(names: tuple[str, ...]) -> tuple[re.Pattern | None, re.Pattern | None]:
     """Compiled patterns (full names, name parts) for a roster."""
-    full = sorted({n.strip() for n in names if n and n.strip()}, key=len, reverse=True)
-    parts = sorted({p for n in full for p in re.split(r"[\s\-]+", n) if len(p) >= 2 and p[0].isupper()},
+    cleaned = {n.strip() for n in names if n and n.strip()}
+    # multi-word names case-insensitively; single words only as capitalised parts below
+    full = sorted((n for n in cleaned if len(n.split()) > 1), key=len, reverse=True)
+    parts = sorted({p for n in cleaned for p in re.split(r"[\s\-]+", n) if len(p) >= 2 and p[0].isupper()},
                    key=len, reverse=True)
     full_re = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(n) for n in full) + r")(?!\w)", re.I) if full else None
     part_re = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(p) for p in parts) + r")(?!\w)") if parts else None

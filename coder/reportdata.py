@@ -408,7 +408,9 @@ def build_report_data(project, *, coder: str = "auto", statuses: Sequence[str] =
         },
         "kinds": KINDS,
         "codes": [{"id": c.id, "name": c.name, "kind": c.kind, "parent": c.parent, "color": c.color or KINDS[c.kind]["color"],
-                   "definition": c.definition, "examples": list(c.examples[:2]), "depth": depth[c.id]} for c in cb.codes],
+                   # codebook text is user-written too, and may use a roster name in an example
+                   "definition": R(c.definition), "examples": [R(e) for e in c.examples[:2]], "depth": depth[c.id]}
+                  for c in cb.codes],
         "accuracy": accuracy,
         "agreement": agreement,
         "themes": themes,

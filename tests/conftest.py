@@ -134,3 +134,36 @@ def shared_testdata() -> Path:
     if not SHARED_TESTDATA.is_dir():
         pytest.skip("../shared/testdata is not beside this checkout; real-data checks skipped")
     return SHARED_TESTDATA
+
+
+@pytest.fixture(scope="session")
+def sample_project(tmp_path_factory):
+    """The 16 sample interviews with the example codebook, imported once per test session.
+
+    Treat it as read-only: tests may add to its embeddings cache (that is the
+    point of sharing it: MiniLM embeds the ~4,000 sentences once), nothing else.
+    """
+    from coder import Project
+
+    samples = REPO / "transcripts_sample"
+    p = Project.init(tmp_path_factory.mktemp("sample") / "proj", codebook=REPO / "codebooks" / "troubled_families.yaml")
+    cases = samples / "cases.csv"
+    p.import_files([samples], cases=cases if cases.is_file() else None)
+    yield p
+    p.close()
+
+
+@pytest.fixture(scope="session")
+def coded_sample(tmp_path_factory):
+    """The sample project with the gold codings and links, auto-coded by rules (no model). Read-only."""
+    from coder import Project
+    from coder.autocode import auto_code
+
+    samples = REPO / "transcripts_sample"
+    p = Project.init(tmp_path_factory.mktemp("coded") / "proj", codebook=REPO / "codebooks" / "troubled_families.yaml")
+    p.import_files([samples], cases=samples / "cases.csv")
+    p.import_codings(samples / "gold" / "codings.csv", coder="gold")
+    p.import_links(samples / "gold" / "links.csv", coder="gold")
+    auto_code(p, semantic=False)
+    yield p
+    p.close()
