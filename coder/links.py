@@ -6,7 +6,8 @@ sit in the same unit, or in adjacent units of one turn, with a causal or
 temporal connective between them.  The connective decides the direction:
 
 * *cause-marking* connectives introduce the cause: "because (of)", "cos",
-  "due to", "since", "ever since", "after", "as a result of", "from".
+  "due to", "since", "ever since", "after", "when", "once", "as a result
+  of", "from".
   "I lost my job **because of** the drink" and "**because of** the drink I
   lost my job" both give drink → job loss.
 * *effect-marking* connectives introduce the consequence: "so", "that's
@@ -15,6 +16,7 @@ temporal connective between them.  The connective decides the direction:
   head in, I got really down" has no connective word; a comma followed by a
   consequence phrase ("I got", "I ended up", "I started", "I went") is read
   as effect-marking.
+* a sentence that reads both ways (A → B and B → A) gives no link.
 * a negated connective ("not because of the drink", "it wasn't after …")
   denies the link, and gives none.
 * across two units of one turn, a second unit that opens with "after that",
@@ -41,7 +43,7 @@ __all__ = ["extract_links", "CAUSE_MARKERS", "EFFECT_MARKERS"]
 CAUSE_MARKERS = [
     ("because", "of"), ("because",), ("cos", "of"), ("cos",), ("'cause",), ("cause", "of"), ("due", "to"),
     ("ever", "since"), ("since",), ("after",), ("as", "a", "result", "of"), ("thanks", "to"), ("from",),
-    ("through",), ("over",),
+    ("through",), ("over",), ("when",), ("once",),
 ]
 EFFECT_MARKERS = [
     ("that", "be", "why"), ("that", "'s", "why"), ("that", "is", "why"), ("which", "be", "why"), ("which", "is", "why"),
@@ -49,7 +51,7 @@ EFFECT_MARKERS = [
     ("that", "made"), ("it", "make"), ("it", "made"), ("lead", "to"), ("led", "to"), ("cause",), ("caused",),
     ("mean",), ("meant",), ("end", "up"), ("ended", "up"), ("and", "then"), ("then",), ("so",), ("result", "in"),
     ("tip", "me", "over"), ("tipped", "me", "over"), ("make", "it", "worse"), ("drive", "me", "to"), ("drove", "me", "to"),
-    ("push", "me", "into"), ("pushed", "me", "into"), ("start", "me", "on"), ("when",), ("once",),
+    ("push", "me", "into"), ("pushed", "me", "into"), ("start", "me", "on"),
 ]
 CONSEQUENCE_OPENERS = [("i", "get"), ("i", "got"), ("i", "end"), ("i", "ended"), ("i", "start"), ("i", "started"),
                        ("i", "go"), ("i", "went"), ("i", "turn"), ("i", "turned"), ("i", "just"), ("i", "be"),
@@ -112,7 +114,9 @@ def _pairs_in_unit(doc, spans: list[tuple[int, int, str]]) -> list[tuple[str, st
             cause = max(before, key=lambda s: s[1])
             effect = min(after, key=lambda s: s[0])
             out.append((cause[2], effect[2], " ".join(lowers[ms:me]) or ","))
-    return out
+    # one sentence read both ways is ambiguous: keep neither direction
+    pairs = {(a, b) for a, b, _ in out}
+    return [x for x in out if (x[1], x[0]) not in pairs]
 
 
 def extract_links(units: pd.DataFrame, codings: list[dict[str, Any]], codebook: Codebook,

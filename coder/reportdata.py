@@ -222,8 +222,10 @@ def build_report_data(project, *, coder: str = "auto", statuses: Sequence[str] =
     if summary is not None:
         for lp in summary.get("loop_details", []):
             quotes = []
-            for q in lp.get("quotes", []):
-                quotes.append({"from": q.get("from"), "to": q.get("to"), "quote": R(_short(q.get("quote") or "", 60)),
+            cyc = lp["codes"]
+            for i, q in enumerate(lp.get("quotes", [])):  # one quote per edge, in cycle order
+                quotes.append({"from": cyc[i % len(cyc)], "to": cyc[(i + 1) % len(cyc)],
+                               "quote": R(_short(q.get("quote") or "", 60)),
                                "case": q.get("case"), "speaker": _speaker_at(units, q.get("document"), q.get("start"))})
             loops.append({"codes": lp["codes"], "names": [code_by_id[c].name for c in lp["codes"]],
                           "families": lp.get("families") or [], "within_family": bool(lp.get("within_family")),

@@ -68,3 +68,13 @@ def test_link_keeps_quote_and_connective():
     assert link["quote"] == "I lost my job because of the drink"
     assert (link["start"], link["end"]) == (10, 44)
     assert link["evidence"]["connective"] == "because of"
+
+
+def test_when_and_once_introduce_the_cause():
+    assert links_for("I started drinking when I lost my job") == [("worklessness", "alcohol")]
+    assert links_for("once we got evicted the kids stopped going to school") == [("eviction", "truancy")]
+
+
+def test_a_sentence_read_both_ways_gives_no_link():
+    # "after the drink I lost my job" says alcohol -> worklessness; "…my job so I was drinking" says the reverse
+    assert links_for("after the drink I lost my job so I was drinking again") == []
