@@ -1071,7 +1071,7 @@ def heatmap_svg(row_labels: Sequence[Any], col_labels: Sequence[Any], values: Se
     cell = 34.0
     key_label = f"Number of {_clean(value_label)}"
     steps, sw = 5, 34.0
-    legend_w = text_width(key_label, 11) + 12 + steps * sw + 16 + 20 + text_width("none", 11)
+    legend_w = text_width(key_label, 11) + 12 + steps * sw + 16 + 20 + text_width("not mentioned", 11)
     while True:
         right_reach = max(left + (j + 0.5) * cell + 4 + col_w[j] * cos45 for j in range(len(cols)))
         total_w = max(left + len(cols) * cell + 12, right_reach + 12, legend_w + 24)
@@ -1122,7 +1122,7 @@ def heatmap_svg(row_labels: Sequence[Any], col_labels: Sequence[Any], values: Se
     zx = kx2 + steps * sw + 16
     parts.append(f'<rect x="{_n(zx)}" y="{_n(legend_y)}" width="14" height="14" fill="{PAPER}" stroke="{FAINT}"/>')
     parts.append(_text(zx + 7, legend_y + 11, "·", size=10, anchor="middle", fill=INK_2))
-    parts.append(_text(zx + 20, legend_y + 11, "none", size=11, fill=INK, cls="legend"))
+    parts.append(_text(zx + 20, legend_y + 11, "not mentioned", size=11, fill=INK, cls="legend"))
     return _svg("heatmap", uid, view_w, view_h, title, desc, parts, width_px=min(view_w, max_width))
 
 

@@ -1,7 +1,7 @@
 """Render a precomputed report ``data`` dict into self-contained HTML and tagged PDF.
 
 Compute once, render many: :mod:`coder.reportdata` builds one plain ``data``
-dict (see ``docs/report_contract.md``); this module only turns it into pages.
+dict (the contract is in ``docs/reports.md``); this module only turns it into pages.
 Nothing here reads the project or recomputes a number.
 
 * Templates are Jinja2 files in ``coder/templates/`` (the one source of truth,
@@ -35,6 +35,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
@@ -54,6 +55,8 @@ __all__ = [
     "render_pdf",
     "write_reports",
     "copy_templates",
+    "safe_fetcher",
+    "with_fit",
 ]
 
 TEMPLATES_DIR = Path(__file__).resolve().with_name("templates")
@@ -81,6 +84,9 @@ class UnsafeURLError(ReportError):
         self.reason = reason
         super().__init__(f"refused to fetch {url!r}: {reason}; reports must be self-contained "
                          "(inline the CSS, SVG or data: image in the template instead)")
+
+    def __reduce__(self):  # picklable, so a worker process can report it
+        return (type(self), (self.url, self.reason))
 
 
 # --------------------------------------------------------------------------- filters
@@ -119,8 +125,8 @@ def fmt(x: Any, digits: int = 2) -> str:
     if isinstance(x, int):
         return f"{x:,}"
     if isinstance(x, float):
-        if x.is_integer() and digits == 0:
-            return f"{int(x):,}"
+        if digits == 0:  # whole numbers as such; a median of 4.5 stays 4.5
+            return f"{int(x):,}" if x.is_integer() else f"{x:,.1f}"
         return f"{x:,.{digits}f}"
     return str(x)
 
@@ -197,6 +203,15 @@ def plural(n: Any, one: str, many: str | None = None) -> str:
     return one if n == 1 else (many or one + "s")
 
 
+def ucfirst(text: Any) -> str:
+    """Upper-case the first letter only: "family intervention project" → "Family intervention project".
+
+    Unlike Jinja's ``capitalize`` it leaves the rest alone, so "CAMHS referral" stays as written.
+    """
+    s = str(text)
+    return s[:1].upper() + s[1:]
+
+
 def glyph(shape: Any) -> str:
     return _SHAPES.get(str(shape or ""), _SHAPES["circle"])
 
@@ -228,7 +243,12 @@ def _svg(svg: Any, name: str):
     if m:
         raise ReportError(f"figure {name}() returned SVG with active content or an external reference "
                           f"({m.group(0)[:60]!r}); figures must be self-contained and escape their text")
-    return Markup(s)
+    # The stylesheet sizes figures (max-width 100%, height from the viewBox).
+    # A style="height:auto" on the root makes WeasyPrint 70 keep the height
+    # attribute, leaving a gap under every scaled-down figure, so drop it.
+    head, rest = s.split(">", 1)
+    head = re.sub(r'\sstyle\s*=\s*"[^"]*"', "", head)
+    return Markup(head + ">" + rest)
 
 
 # --------------------------------------------------------------------------- environment
@@ -248,7 +268,7 @@ def make_env(templates_dir: str | os.PathLike | None = None):
     jinja2.Environment
         Autoescaping every template, with :class:`jinja2.StrictUndefined` and
         the filters ``pct``, ``nN``, ``fmt``, ``ink``, ``shorten``, ``longdate``,
-        ``monthyear``, ``join_and``, ``plural`` and ``glyph``.
+        ``monthyear``, ``join_and``, ``plural``, ``ucfirst`` and ``glyph``.
     """
     from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, StrictUndefined, select_autoescape
 
@@ -270,8 +290,8 @@ def make_env(templates_dir: str | os.PathLike | None = None):
         lstrip_blocks=True,
     )
     env.filters.update(pct=pct, nN=n_of_N, fmt=fmt, ink=ink, shorten=shorten, longdate=longdate,
-                       monthyear=monthyear, join_and=join_and, plural=plural, glyph=glyph)
-    env.globals.update(contrast=contrast)
+                       monthyear=monthyear, join_and=join_and, plural=plural, glyph=glyph, ucfirst=ucfirst)
+    env.globals.update(contrast=contrast, plural=plural, join_and=join_and)
     env.globals["_templates_dir"] = str(Path(templates_dir).resolve()) if templates_dir is not None else None
     return env
 
@@ -286,10 +306,13 @@ def copy_templates(dest: str | os.PathLike) -> Path:
 
 
 def _load_css(env) -> str:
+    """coder.css (from the first templates folder that has one), then custom.css if there is one."""
+    from jinja2 import TemplateNotFound
+
     css = env.loader.get_source(env, "coder.css")[0]
     try:
         css += "\n/* custom.css */\n" + env.loader.get_source(env, "custom.css")[0]
-    except Exception:  # jinja2.TemplateNotFound: no custom.css is the normal case
+    except TemplateNotFound:  # the normal case
         pass
     return _css_safe(css)
 
@@ -318,98 +341,142 @@ def _call(figmod, name: str, *args: Any, title: str, desc: str, **optional: Any)
     return _svg(fn(*args, title=title, desc=desc, **extra), name)
 
 
-def _top(items: Sequence[Mapping], key: str, k: int = 3) -> list:
-    return sorted(items, key=lambda r: -(r.get(key) or 0))[:k]
+def _units(data: Mapping) -> str:
+    return plural(2, data["project"].get("unit") or "unit")
 
 
 def _crosscase_figures(data: Mapping, figmod) -> dict:
     cc = data["crosscase"]
     N = data["project"]["n_cases"]
     kinds = data["kinds"]
+    units = _units(data)
     prev = cc["prevalence"]
     top = "; ".join(f"{p['name']}: mentioned by {p['n_cases']} of {p['N_cases']} families" for p in prev[:5])
+    items = [{"label": p["name"], "value": p["case_share"], "n": p["n_cases"], "N": p["N_cases"],
+              "text": f"{p['n_cases']} of {p['N_cases']} ({pct(p['case_share'])})",
+              "color": kinds.get(p["kind"], {}).get("color")} for p in prev]
     figs = {
         "prevalence": _call(
-            figmod, "bar_chart_svg", prev,
+            figmod, "bar_chart_svg", items,
             title="Problems: how many families mentioned each",
-            desc=(f"Horizontal bar chart, one bar per problem, longest first, out of {N} families. {top}."
+            desc=(f"Horizontal bar chart, one bar per problem, most mentioned first, out of {N} families. {top}."
                   " The table below gives every number."),
-            kinds=kinds),
+            max_value=1.0, empty_note="No problem was mentioned by any family."),
     }
     m = cc["matrix"]
     figs["heatmap"] = _call(
-        figmod, "heatmap_svg", m,
+        figmod, "heatmap_svg", m["cases"], m["code_names"], m["values"],
         title="Problems mentioned in each family",
         desc=(f"Grid with one row per family ({len(m['cases'])}) and one column per problem ({len(m['codes'])});"
-              " the darker and larger the mark, the more sentences were coded to that problem. An empty cell means"
-              " the problem was not mentioned."),
-        kinds=kinds)
+              f" each filled cell gives the number of {units} coded to that problem, darker for more."
+              " An empty cell means the problem was not mentioned."),
+        value_label=units, empty_note="No problems were coded.")
     net = cc["network"]
     edges = net["edges"]
+    names = {n["id"]: n["name"] for n in net["nodes"]}
+    # Only problems in a significant pair are drawn (the caption names the rest);
+    # with no pair at all, every problem is drawn with the note.
+    linked = {e["source"] for e in edges} | {e["target"] for e in edges}
     if edges:
-        names = {n["id"]: n["name"] for n in net["nodes"]}
         pairs = "; ".join(f"{names.get(e['source'], e['source'])} and {names.get(e['target'], e['target'])}"
+                          f" ({e['count']} of {net['N']} families)"
                           for e in sorted(edges, key=lambda e: -(e.get("count") or 0))[:5])
-        ndesc = (f"Network of problems: {len(net['nodes'])} problems as points, joined by {len(edges)} lines, one for"
-                 f" each pair mentioned together more often than chance. Strongest pairs: {pairs}.")
+        ndesc = (f"Network of the {len(linked)} problems that are in at least one pair, joined by {len(edges)} lines, one for each pair"
+                 f" mentioned by the same families more often than chance. Strongest pairs: {pairs}.")
     else:
         ndesc = f"Network of {len(net['nodes'])} problems with no lines: no pair co-occurs more often than chance."
-    figs["network"] = _call(figmod, "network_svg", net, title="Problems that go together", desc=ndesc, kinds=kinds)
+    drawn = [n for n in net["nodes"] if n["id"] in linked] if edges else net["nodes"]
+    figs["network"] = _call(
+        figmod, "network_svg", drawn, edges, kinds=kinds, title="Problems that go together", desc=ndesc,
+        height=max(280, min(520, 70 * len(drawn))),
+        empty_note="No pair of problems co-occurs more often than chance (see the note above).")
     themes = data.get("themes")
     if themes and themes.get("themes"):
         figs["themes"] = _call(
             figmod, "theme_bars_svg", themes,
             title="Emergent themes by size",
-            desc=(f"Bar chart of {len(themes['themes'])} themes found by topic modelling, by number of sentences;"
-                  " each bar is labelled with the theme's keywords."),
-            kinds=kinds)
+            desc=(f"Bar chart of {len(themes['themes'])} themes found by topic modelling, largest first, by number"
+                  f" of {units}; each bar is labelled with the theme's first keywords."),
+            unit=units)
     return figs
 
 
 def _family_figures(data: Mapping, fam: Mapping, figmod, *, compact: bool = False) -> dict:
     kinds = data["kinds"]
     name = fam["title"]
+    units = _units(data)
     figs = {}
     tl = fam["timeline"]
-    dated = [e for e in tl["events"] if e.get("year") is not None]
-    first = "; ".join(f"{e['label']} ({e['anchor'] or int(e['year'])})" for e in
-                      sorted(dated, key=lambda e: (e["year"], e.get("order") or 0))[:6])
+    dated = sorted((e for e in tl["events"] if e.get("year") is not None),
+                   key=lambda e: (e["year"], e.get("order") or 0))
+    undated = [e for e in tl["events"] if e.get("year") is None]
+    listed = "; ".join(f"{e['label']} ({e.get('anchor') or int(e['year'])})" for e in dated[:8])
+    # Undated events are listed in the page's text (in the order told), not in
+    # the figure: a long undated column makes the life grid tall and tiny.
     figs["timeline"] = _call(
-        figmod, "timeline_svg", tl,
+        figmod, "timeline_svg", dict(tl, events=dated),
         title=f"{name}: the journey",
-        desc=(f"Life-grid timeline from {tl['start_year']} to {tl['interview_year']}, one row per area of life"
-              f" ({', '.join(tl['domains'])}). {len(dated)} dated events" + (f": {first}." if first else ".")
-              + (" Approximate dates are marked as approximate." if any(e.get("approximate") for e in dated) else "")),
-        kinds=kinds, compact=compact)
+        desc=(f"Life grid from {tl['start_year']} to {tl['end_year']}, one lane per area of life"
+              f" ({join_and(tl['domains'])}). {len(dated)} dated {plural(len(dated), 'event')}"
+              + (f": {listed}" if listed else "") + ("; and others." if len(dated) > 8 else ".")
+              + (f" {len(undated)} undated {plural(len(undated), 'event')} are listed after the figure." if undated else "")),
+        empty_note="No events with a time were found in this interview.")
     if compact:
         return figs
     hh = fam["household"]
     figs["genogram"] = _call(
         figmod, "genogram_svg", hh,
-        title=f"{name}: who lives in the household",
-        desc=("Household diagram: " + ("; ".join(p["label"] + (" (living away)" if p.get("away") else "")
-                                                  for p in hh) if hh else "no household details were recorded") + "."),
-        kinds=kinds)
+        title=f"{name}: who is in the household",
+        desc=("Household diagram (genogram): " + ("; ".join(p["label"] + (", lives elsewhere" if p.get("away") else "")
+                                                             for p in hh) if hh else "no household details were recorded")
+              + "."),
+        empty_note="No household details were recorded.")
     web = fam["web"]
     mentioned = [n["name"] for n in sorted(web["nodes"], key=lambda n: -(n.get("frequency") or 0))]
     figs["web"] = _call(
-        figmod, "network_svg", web,
+        figmod, "network_svg", web["nodes"], web["edges"], links=web["links"], loops=web["loops"], kinds=kinds,
         title=f"{name}: the problem web",
-        desc=(f"Web of {len(web['nodes'])} problems this family mentioned ({join_and(mentioned[:8])}"
-              + (" and others" if len(mentioned) > 8 else "") + f"), with {len(web['edges'])} lines between problems"
-              f" talked about together and {len(web['links'])} arrows where the family said one led to another."),
-        kinds=kinds)
+        desc=(f"Web of the {len(web['nodes'])} {plural(len(web['nodes']), 'problem')} this family mentioned"
+              + (f" ({join_and(mentioned[:8])}" + (" and others" if len(mentioned) > 8 else "") + ")" if mentioned else "")
+              + f", with {len(web['edges'])} {plural(len(web['edges']), 'line')} between problems talked about together"
+              f" and {len(web['links'])} {plural(len(web['links']), 'arrow')} where the family said one led to another"
+              + (f"; {len(web['loops'])} {plural(len(web['loops']), 'loop')} of problems feeding each other." if web["loops"] else ".")),
+        empty_note="This family did not mention problems together.")
     sv = fam["services"]
     figs["ecomap"] = _call(
-        figmod, "ecomap_svg", sv,
+        figmod, "ecomap_svg", name, sv,
         title=f"{name}: services around the family",
         desc=(f"Ecomap: the family at the centre, joined to {len(sv)} {plural(len(sv), 'agency', 'agencies')}"
-              + (f" ({join_and([s['name'] for s in sv])})" if sv else "") + "; thicker lines mean more mentions."),
-        kinds=kinds, family=name)
+              + (" (" + "; ".join(f"{s['name']}, {s['n_units']} {plural(s['n_units'], data['project'].get('unit') or 'unit')}"
+                                  for s in sv) + ")" if sv else "") + "; thicker lines mean more mentions."),
+        value_label=units, empty_note="No services or agencies were mentioned.")
     return figs
 
 
 # --------------------------------------------------------------------------- HTML
+
+def _median(xs: Sequence[float]) -> float | None:
+    xs = sorted(xs)
+    if not xs:
+        return None
+    mid = len(xs) // 2
+    return float(xs[mid]) if len(xs) % 2 else (xs[mid - 1] + xs[mid]) / 2
+
+
+def _summary(data: Mapping) -> dict:
+    """Counts for "At a glance", read off the matrix and services (no new analysis)."""
+    cc = data["crosscase"]
+    per_family = [sum(1 for v in row if v) for row in cc["matrix"]["values"]]
+    services = [s["n"] for s in cc["services_per_family"]]
+    return {
+        "problems_per_family": per_family,
+        "n_multi": sum(1 for n in per_family if n >= 2),
+        "median_problems": _median(per_family),
+        "services_min": min(services) if services else None,
+        "services_max": max(services) if services else None,
+        "services_median": _median(services),
+    }
+
 
 def _family(data: Mapping, case: str | None) -> Mapping:
     fams = data["families"]
@@ -432,7 +499,7 @@ def _render(env, kind: str, data: Mapping, *, case: str | None = None, extra: Ma
             fam = _family(data, case)
             ctx.update(family=fam, figures=_family_figures(data, fam, figmod))
         elif kind == "crosscase":
-            ctx["figures"] = _crosscase_figures(data, figmod)
+            ctx.update(figures=_crosscase_figures(data, figmod), summary=_summary(data))
         else:
             ctx["cards"] = [(f, _family_figures(data, f, figmod, compact=True)) for f in data["families"]]
     elif kind == "index":
@@ -616,6 +683,7 @@ def write_reports(
     cases: Sequence[str] | None = None,
     templates_dir: str | os.PathLike | None = None,
     progress: Callable[[str, int, int], None] | None = None,
+    workers: int | None = None,
 ) -> dict:
     """Render every requested report into ``out_dir``, all or nothing.
 
@@ -641,23 +709,27 @@ def write_reports(
         A folder of templates searched before the packaged ones.
     progress
         Called as ``progress("render", done, total)``.
+    workers
+        Processes for the PDFs (default: up to 4, one per CPU); 1 renders in this process.
 
     Returns
     -------
     dict
-        ``{"out", "files", "index", "pdf", "seconds"}``: ``files`` lists the
-        written paths relative to ``out_dir``; ``pdf`` maps each PDF to the
-        variant written (``"pdf/ua-1"`` or ``"tagged"``).
+        ``{"out", "files", "index", "pdf", "fit", "seconds"}``: ``files`` lists
+        the written paths relative to ``out_dir``; ``pdf`` maps each PDF to the
+        variant written (``"pdf/ua-1"`` or ``"tagged"``); ``fit`` lists the
+        journeys that needed tighter print styles (level 1 or 2) to stay
+        within two A4 pages.
     """
     t0 = time.perf_counter()
     kinds = tuple(kinds)
     formats = tuple(formats)
     bad = [k for k in kinds if k not in KINDS]
     if bad or not kinds:
-        raise ReportError(f"unknown report kind {bad[0] if bad else '(none)'}; choose from {', '.join(KINDS)}")
+        raise ReportError(f"unknown report kind {bad[0] if bad else '(none)'!r}; choose one of {', '.join(KINDS)}")
     badf = [f for f in formats if f not in FORMATS]
     if badf or not formats:
-        raise ReportError(f"unknown report format {badf[0] if badf else '(none)'}; choose html, pdf or both")
+        raise ReportError(f"unknown report format {badf[0] if badf else '(none)'!r}; choose html, pdf or both")
     all_cases = [f["case"] for f in data["families"]]
     if cases is None:
         cases = all_cases
@@ -682,9 +754,11 @@ def write_reports(
     staging = Path(tempfile.mkdtemp(dir=out_dir, prefix=".coder-report.tmp-"))
     written: list[str] = []
     pdfs: dict[str, str] = {}
+    fits: dict[str, int] = {}
     done = 0
     try:
         (staging / "journeys").mkdir()
+        pdf_jobs: list[tuple[str, Path, int | None]] = []
         for kind, case, stem in jobs:
             html = _render(env, kind, data, case=case)
             if "html" in formats:
@@ -694,13 +768,20 @@ def write_reports(
                 if progress:
                     progress("render", done, total)
             if "pdf" in formats:
-                target = staging / f"{stem}.pdf"
-                res = render_pdf(html, target, base_dir=target.parent, allowed_dirs=[staging, *allowed])
-                pdfs[f"{stem}.pdf"] = res["variant"]
-                written.append(f"{stem}.pdf")
-                done += 1
-                if progress:
-                    progress("render", done, total)
+                pdf_jobs.append((html, staging / f"{stem}.pdf", JOURNEY_PAGES if kind == "journey" else None))
+        htmls = {target: html for html, target, _ in pdf_jobs}
+        for res in _pdfs(pdf_jobs, [staging, *allowed], workers):
+            target = Path(res["path"])
+            name = target.relative_to(staging).as_posix()
+            pdfs[name] = res["variant"]
+            if res["fit"]:
+                fits[name] = res["fit"]
+            written.append(name)
+            if res["fit"] and "html" in formats:  # the HTML prints like its PDF
+                target.with_suffix(".html").write_text(with_fit(htmls[target], res["fit"]), encoding="utf-8")
+            done += 1
+            if progress:
+                progress("render", done, total)
         full_journeys = "journey" in kinds and sorted(cases) == sorted(all_cases)
         present = set(written)
         for name in _OURS[1:]:
@@ -720,8 +801,67 @@ def write_reports(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     shutil.rmtree(staging, ignore_errors=True)
-    return {"out": str(out_dir), "files": written, "index": str(out_dir / "index.html"), "pdf": pdfs,
+    return {"out": str(out_dir), "files": sorted(written), "index": str(out_dir / "index.html"),
+            "pdf": dict(sorted(pdfs.items())), "fit": dict(sorted(fits.items())),
             "seconds": round(time.perf_counter() - t0, 2)}
+
+
+#: A family journey should print on at most this many A4 pages.
+JOURNEY_PAGES = 2
+FIT_LEVELS = 3
+
+
+def with_fit(html: str, level: int) -> str:
+    """``html`` with ``fit-<level>`` added to the ``<body>`` classes (tighter print styles in coder.css)."""
+    if not level:
+        return html
+    m = re.search(r"<body\b[^>]*>", html)
+    if not m:
+        return html
+    tag = m.group(0)
+    if re.search(r'\sclass="', tag):
+        new = re.sub(r'(\sclass=")', rf"\1fit-{level} ", tag, count=1)
+    else:
+        new = tag[:-1] + f' class="fit-{level}">'
+    return html[:m.start()] + new + html[m.end():]
+
+
+def _pdf_job(html: str, target: Path, allowed: list, max_pages: int | None = None) -> dict:
+    """One PDF; with ``max_pages``, retry with tighter print styles until it fits (or styles run out)."""
+    for level in range(FIT_LEVELS if max_pages else 1):
+        info = render_pdf(with_fit(html, level), target, base_dir=target.parent, allowed_dirs=allowed)
+        info["fit"] = level
+        if not max_pages or info["pages"] <= max_pages:
+            break
+    return info
+
+
+def _pdfs(jobs: list[tuple[str, Path, int | None]], allowed: list, workers: int | None) -> Iterable[dict]:
+    """Render PDFs, in worker processes when there are several (WeasyPrint is CPU-bound)."""
+    if workers is None:
+        workers = min(4, os.cpu_count() or 1)
+    workers = max(1, min(workers, len(jobs)))
+    if workers == 1:
+        for html, target, max_pages in jobs:
+            yield _pdf_job(html, target, allowed, max_pages)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    # fork is fastest (WeasyPrint is already imported) but unsafe once other threads
+    # exist (a progress bar's refresh thread, say); then start clean workers instead.
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        ctx = multiprocessing.get_context("fork")
+    else:
+        ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+    try:
+        futures = [pool.submit(_pdf_job, html, target, allowed, max_pages) for html, target, max_pages in jobs]
+        for fut in as_completed(futures):
+            yield fut.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _swap_in(staging: Path, out_dir: Path, written: list[str], *, full_journeys: bool) -> None:

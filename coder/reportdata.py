@@ -554,7 +554,7 @@ def _coreq(cb, docs, cases_frame, n_cases, coders, themes, recruitment, methods)
 def _limitations(coder, statuses, accuracy, agreement, n_cases, themes) -> list[str]:
     out = [f"The sample is {n_cases} families recruited through services; it is not representative, and prevalence "
            "figures describe these families only.",
-           "A problem that was not mentioned is not shown to be absent: families choose what to tell, and interviews "
+           "A problem that was not mentioned may still be present: families choose what to tell, and interviews "
            "did not ask about every problem.",
            "Directed links are what participants said led to what; they are accounts, not causal estimates."]
     if coder == "auto":
