@@ -96,10 +96,50 @@ def write_network(result: NetworkResult, out_dir: str | Path) -> dict[str, str]:
         write_graphml(graph, tmp / "network.graphml")
         write_gexf(graph, tmp / "network.gexf")
         (tmp / "network.json").write_text(dumps(result.to_dict()), encoding="utf-8")
-        result.case_matrix.to_csv(tmp / "case_code_matrix.csv")
-        for name in ("nodes.csv", "edges.csv", "network.graphml", "network.gexf", "network.json", "case_code_matrix.csv"):
+        matrix = _matrix_with_denominators(result.case_matrix)
+        matrix.to_csv(tmp / "case_code_matrix.csv")
+        matrix.to_excel(tmp / "case_code_matrix.xlsx", sheet_name="cases x codes")
+        (tmp / "network.svg").write_text(_network_figure(result), encoding="utf-8")
+        (tmp / "heatmap.svg").write_text(_heatmap_figure(result), encoding="utf-8")
+        for name in ("nodes.csv", "edges.csv", "network.graphml", "network.gexf", "network.json",
+                     "case_code_matrix.csv", "case_code_matrix.xlsx", "network.svg", "heatmap.svg"):
             names[name] = str(out_dir / name)
     return names
+
+
+def _matrix_with_denominators(matrix: pd.DataFrame) -> pd.DataFrame:
+    """Cases × codes unit counts, with two footer rows: families mentioning each code (n) and all families (N)."""
+    out = matrix.copy()
+    n = (matrix > 0).sum(axis=0)
+    out.loc["n cases mentioning"] = n
+    out.loc["N cases"] = len(matrix)
+    return out
+
+
+def _network_figure(result: NetworkResult) -> str:
+    from .figures import network_svg
+    from .reportdata import KINDS
+
+    s = result.summary
+    level = s["level"]
+    return network_svg(
+        [n for n in s["nodes"] if n.get("frequency")], s["edges"], links=s["links"],
+        loops=[{"codes": lp} for lp in s["loops"]], kinds=KINDS,
+        title=f"Problems mentioned together ({level} level) and what participants said led to what",
+        desc=(f"{len(s['edges'])} co-occurring pairs at the {level} level (N = {s['N']}), "
+              f"{len(s['links'])} directed links and {len(s['loops'])} reinforcing loops, coder {result.coder}."),
+        empty_note=s.get("note"))
+
+
+def _heatmap_figure(result: NetworkResult) -> str:
+    from .figures import heatmap_svg
+
+    m = result.case_matrix
+    names = dict(zip(result.codes["id"], result.codes["name"]))
+    cols = [c for c in m.columns if m[c].sum() > 0] or list(m.columns)
+    return heatmap_svg(list(m.index), [names.get(c, c) for c in cols], m[cols].values.tolist(),
+                       title="Case × code matrix", desc="Number of coded units per family and code.",
+                       value_label="units")
 
 
 # --------------------------------------------------------------------------- agreement
@@ -248,3 +288,44 @@ def load_themes(project) -> dict[str, Any] | None:
     with session_scope(project.engine) as s:
         raw = store.get_meta(s, "themes_section")
     return json.loads(raw) if raw else None
+
+
+def write_consensus(project, coders: Sequence[str], *, name: str = CONSENSUS,
+                    statuses: Sequence[str] = DEFAULT_STATUSES) -> int:
+    """Store the agreed codings of ``coders`` as a new coder (default ``consensus``).
+
+    On the units of the documents the coders have in common, a unit gets code
+    C when more than half of the coders applied C (with two coders: both).
+    Earlier codings of that coder on those documents are replaced, in one
+    transaction.  Returns the number of codings written.
+    """
+    from sqlalchemy import delete
+
+    from . import store
+    from .provenance import versions
+    from .store import Coder, Coding, Run, session_scope
+
+    if name in coders:
+        raise AnalysisError(f"the consensus coder '{name}' cannot also be one of the coders compared")
+    if name == "auto":
+        raise AnalysisError("'auto' is reserved for the auto-coder; choose another name for the consensus")
+    report = project_agreement(project, coders, statuses=statuses, spans=False)
+    units = project.units_frame(with_text=False)
+    units = units[units["document"].isin(report.documents)].set_index("unit_id")
+    votes: dict[tuple[str, str], int] = {}
+    for c in coders:
+        for u, code in project.unit_codes(c, units=units.reset_index(), statuses=statuses).itertuples(index=False):
+            votes[(u, code)] = votes.get((u, code), 0) + 1
+    agreed = sorted(k for k, v in votes.items() if v * 2 > len(coders))
+    cbv = project.codebook_version_id()
+    with session_scope(project.engine) as s:
+        if s.get(Coder, name) is None:
+            s.add(Coder(name=name, kind="consensus"))
+        s.flush()
+        s.execute(delete(Coding).where(Coding.coder == name, Coding.document_id.in_(report.documents)))
+        s.add_all(Coding(document_id=units.loc[u, "document"], code=code, start=int(units.loc[u, "start"]),
+                         end=int(units.loc[u, "end"]), coder=name, codebook_version_id=cbv, status="accepted",
+                         method="consensus", evidence={"coders": list(coders)}) for u, code in agreed)
+        s.add(Run(command="consensus", parameters={"coders": list(coders), "name": name}, versions=versions(),
+                  summary={"codings": len(agreed), "documents": report.documents}, finished=store.utcnow()))
+    return len(agreed)

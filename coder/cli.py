@@ -379,19 +379,24 @@ def agreement(
     project: Path = ProjectArg,
     coders: str = typer.Option(..., "--coders", help="Two or more coder names, comma-separated (e.g. auto,gold).", show_default=False),
     out_dir: Optional[Path] = typer.Option(None, "--out", help="Write the disagreement listing (CSV and HTML) here."),
+    consensus: Optional[str] = typer.Option(None, "--consensus", help="Also store the agreed codings (majority of the coders) as this coder, e.g. consensus."),
     db: Optional[str] = DbOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Intercoder agreement: percent, Cohen/Fleiss kappa, Krippendorff alpha, Brennan-Prediger, per code and overall."""
-    from .analysis import project_agreement, write_agreement
+    from .analysis import project_agreement, write_agreement, write_consensus
 
     with user_errors():
         p = _open(project, db)
-        report = project_agreement(p, [c.strip() for c in coders.split(",") if c.strip()])
+        names = [c.strip() for c in coders.split(",") if c.strip()]
+        report = project_agreement(p, names)
         roster = p.roster_names()
+        n_consensus = write_consensus(p, names, name=consensus) if consensus else None
         p.close()
         files = write_agreement(report, out_dir, roster=roster) if out_dir is not None else {}
     data = report.to_dict()
+    if n_consensus is not None:
+        data["consensus"] = {"coder": consensus, "codings": n_consensus}
     if as_json:
         emit_json(data)
         return
@@ -410,6 +415,8 @@ def agreement(
     out.print(f"{data['n_disagreements']} (unit, code) disagreements.", markup=False)
     for kind, path in files.items():
         out.print(f"wrote {path}", markup=False)
+    if n_consensus is not None:
+        out.print(f"Stored {n_consensus} agreed coding(s) as coder '{consensus}'.", markup=False)
 
 
 @app.command()

@@ -8,6 +8,10 @@ PY="${PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then
     "$PY" -m venv .venv
 fi
-.venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade "pip>=23.2"
-.venv/bin/python -m pip install --quiet --disable-pip-version-check "torch==2.13.0"
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
+pip_install() {
+    # this machine's pip config lists local indexes that may not exist; their warnings are noise
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check "$@" 2> >(grep -v "^WARNING: Location" >&2)
+}
+pip_install --upgrade "pip>=23.2"
+pip_install "torch==2.13.0"
+pip_install -e ".[test]"

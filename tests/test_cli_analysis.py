@@ -55,7 +55,13 @@ def test_network_exports(coded, tmp_path):
     r = run("network", coded, "--out", out)
     assert r.exit_code == 0
     assert {p.name for p in out.iterdir()} == {"nodes.csv", "edges.csv", "network.graphml", "network.gexf",
-                                               "network.json", "case_code_matrix.csv"}
+                                               "network.json", "case_code_matrix.csv", "case_code_matrix.xlsx",
+                                               "network.svg", "heatmap.svg"}
+    import pandas as pd
+
+    xlsx = pd.read_excel(out / "case_code_matrix.xlsx", index_col=0)
+    assert list(xlsx.index[-2:]) == ["n cases mentioning", "N cases"] and (xlsx.loc["N cases"] == 3).all()
+    assert "<title" in (out / "network.svg").read_text() and "<title" in (out / "heatmap.svg").read_text()
 
 
 @pytest.mark.parametrize("args,message", [
@@ -139,3 +145,19 @@ def test_report_html_for_one_family(coded, tmp_path):
     assert r.exit_code == 0, r.output
     html = (out / "journeys" / "A.html").read_text()
     assert html.count("<h1") == 1 and "Annette" not in html and "Quarry" not in html
+
+
+def test_consensus_coder_keeps_what_both_coders_applied(coded, tmp_path):
+    r = run("agreement", coded, "--coders", "auto,gold", "--consensus", "consensus", "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["consensus"] == {"coder": "consensus", "codings": 3}
+    from coder import Project
+
+    p = Project.open(coded)
+    got = sorted(zip(p.codings_frame("consensus")["code"], p.codings_frame("consensus")["quote"]))
+    p.close()
+    # auto and gold agree on these units; auto's extra "Then the bailiffs came." (debt) is not agreed
+    assert got == [("debt", "The debt was doing my head in."), ("debt", "We got into debt with the catalogue."),
+                   ("domestic_abuse", "He used to hit me when he'd had a drink.")]
+    r = run("agreement", coded, "--coders", "auto,gold", "--consensus", "gold")
+    assert r.exit_code == 1 and "cannot also be one of the coders compared" in r.stderr
