@@ -68,6 +68,9 @@ def test_pdf_text_has_no_roster_names(report_data, roster, tmp_path):
         text = " ".join(page.extract_text() or "" for page in PdfReader(out).pages)
         assert len(text) > 500
         assert find_names(text, roster) == [], kind
+        if kind == "crosscase":  # and the published figures carry their denominators
+            top = report_data["crosscase"]["prevalence"][0]
+            assert f"{top['n_cases']} of 16" in text and "not mentioned" in text.lower()
 
 
 def test_speakers_appear_by_role_never_by_label(report_data):
