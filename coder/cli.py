@@ -436,28 +436,28 @@ def themes(
 
     with user_errors():
         p = _open(project, db)
-        result = find_themes(p, uncoded=uncoded, coder=coder, min_topic_size=min_topic_size, n_neighbors=neighbors)
+        with progress_bar(not as_json) as progress:
+            result = find_themes(p, uncoded=uncoded, coder=coder, min_topic_size=min_topic_size,
+                                 n_neighbors=neighbors, progress=progress)
         store_themes(p, result)
         p.close()
         files = write_themes(result, out_dir) if out_dir is not None else {}
-    data = result.to_dict()
     if as_json:
-        emit_json(data)
+        emit_json({**result.to_dict(), "files": {k: str(v) for k, v in files.items()}})
         return
-    out.print(f"{len(data['themes'])} themes in {data.get('n_units', '?')} units"
-              + (" of uncoded talk" if uncoded else "") + f"; {data.get('outliers', 0)} units in no theme.", markup=False)
-    table = Table("theme", "size", "keywords", "nearest code", "sim", "new")
-    for t in data["themes"]:
-        table.add_row(str(t["id"]), str(t["size"]), ", ".join(t["keywords"][:6]), str(t["nearest_code"]),
-                      _f(t["similarity"]), "yes" if t.get("new") else "")
+    s = result.settings
+    out.print(f"{len(result.themes)} themes in {result.n_units} {'uncoded ' if uncoded else ''}units of {s['min_words']}+ words "
+              f"({result.outliers} in no theme; min topic size {s['min_topic_size']}, {s['n_neighbors']} neighbours); "
+              f"{len(result.new_themes)} far from every code.", markup=False)
+    table = Table("theme", "units", "cases", "keywords", "nearest code", "sim", "new")
+    for t in result.themes:
+        table.add_row(str(t.id), str(t.size), str(len(t.cases)), t.label, t.nearest_code or "-", _f(t.similarity),
+                      "yes" if t.new else "")
     out.print(table)
-    for t in data["themes"][:3]:
-        if t["examples"]:
-            ex = t["examples"][0]
-            quote = ex["quote"] if isinstance(ex, dict) else str(ex)
-            out.print(f"theme {t['id']}: \"{quote[:140]}\"", markup=False)
     for name, path in files.items():
         out.print(f"wrote {path}", markup=False)
+    if result.new_themes and files:
+        out.print(f"Review the proposed codes, then: coder codebook {project} --merge {files['yaml']}", markup=False)
 
 
 @app.command()

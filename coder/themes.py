@@ -112,18 +112,17 @@ References
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import warnings
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
 
 from .errors import AnalysisError
+from .themes_page import proposed_codes_yaml, themes_section, write_themes  # the outputs, re-exported
 
 __all__ = [
     "find_themes",
@@ -750,102 +749,3 @@ def _clean_quote(text: str) -> str:
     """
     text = _ANNOTATION_TAIL.sub("", " ".join(str(text).split()))
     return _DANGLING_OPEN.sub("", text)
-
-
-# --------------------------------------------------------------------------- outputs
-
-
-def themes_section(result: ThemesResult) -> dict[str, Any]:
-    """The plain-data ``themes`` slice of the cross-case report data (report contract v1)."""
-    return {
-        "n_themes": len(result.themes),
-        "n_units": result.n_units,
-        "outliers": result.outliers,
-        "uncoded": result.uncoded,
-        "settings": dict(result.settings),
-        "themes": [{
-            "id": t.id, "size": t.size, "keywords": list(t.keywords), "cases": list(t.cases),
-            "examples": [{"quote": e["quote"], "case": e["case"], "speaker": e["speaker"]} for e in t.examples],
-            "nearest_code": t.nearest_code, "nearest_name": t.nearest_name, "similarity": t.similarity, "new": t.new,
-        } for t in result.themes],
-    }
-
-
-def _slug(words: Sequence[str], taken: set[str], prefix: str = "theme_") -> str:
-    """A unique code id ``[a-z0-9_]+`` from keywords.
-
-    Examples
-    --------
-    >>> _slug(["allotment", "racing pigeons", "allotment shed"], set())
-    'theme_allotment_racing_pigeons'
-    >>> _slug(["allotment"], {"theme_allotment"})
-    'theme_allotment_2'
-    """
-    parts: list[str] = []
-    for w in words:
-        for tok in re.findall(r"[a-z0-9]+", w.lower()):
-            if tok not in parts:
-                parts.append(tok)
-    base = prefix + ("_".join(parts[:3]) if parts else "new")
-    base = base[:40].rstrip("_")
-    slug, k = base, 2
-    while slug in taken:
-        slug, k = f"{base}_{k}", k + 1
-    taken.add(slug)
-    return slug
-
-
-def _template_env():
-    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-
-    env = Environment(loader=FileSystemLoader(str(Path(__file__).parent / "templates")),
-                      autoescape=select_autoescape(["html", "html.j2", "svg"], default_for_string=True),
-                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-    env.filters["q"] = lambda s: json.dumps(str(s), ensure_ascii=False)  # a YAML double-quoted scalar
-    return env
-
-
-def proposed_codes_yaml(result: ThemesResult) -> str:
-    """A codebook patch (SPEC §2 shape) with one proposed code per ``new`` theme.
-
-    Ids are ``theme_`` plus a slug of the theme's keywords, unique against the
-    codebook; ``definition`` is left empty for the researcher, ``examples``
-    are the theme's (redacted) quotes and ``keywords`` its top keywords.
-    Merge it with ``coder codebook PROJECT --merge proposed_codes.yaml``.
-    """
-    taken = set(result.codebook.get("ids", ()))
-    codes = []
-    for t in result.new_themes:
-        words = list(t.keywords) or [f"theme {t.id}"]
-        name = ", ".join(distinct_keywords(words, 3))
-        codes.append({
-            "id": _slug(distinct_keywords(words, 3), taken), "name": name[:1].upper() + name[1:], "theme": t.id,
-            "size": t.size,
-            "n_cases": len(t.cases), "nearest": t.nearest_code or "none",
-            "similarity": t.similarity if t.similarity is not None else 0.0,
-            "keywords": words[:5], "examples": [e["quote"] for e in t.examples[:3]],
-        })
-    env = _template_env()
-    return env.get_template("proposed_codes.yaml.j2").render(
-        codebook=result.codebook, codes=codes, threshold=result.settings.get("new_threshold", NEW_THRESHOLD),
-        uncoded=result.uncoded, n_themes=len(result.themes))
-
-
-def write_themes(result: ThemesResult, out_dir: str | Path) -> dict[str, Path]:
-    """Write ``themes.json``, ``proposed_codes.yaml`` and ``themes.html`` into ``out_dir``, atomically.
-
-    The folder is replaced whole, and only when all three files are written.
-    """
-    from .fsutil import atomic_dir
-    from .themes_page import render_themes_html
-
-    out_dir = Path(out_dir)
-    data = json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n"
-    patch = proposed_codes_yaml(result)
-    page = render_themes_html(result)
-    names = {"json": "themes.json", "yaml": "proposed_codes.yaml", "html": "themes.html"}
-    with atomic_dir(out_dir) as tmp:
-        (tmp / names["json"]).write_text(data, encoding="utf-8")
-        (tmp / names["yaml"]).write_text(patch, encoding="utf-8")
-        (tmp / names["html"]).write_text(page, encoding="utf-8")
-    return {k: out_dir / v for k, v in names.items()}

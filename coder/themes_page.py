@@ -1,18 +1,31 @@
-"""The themes page: one self-contained HTML file (inline CSS and SVG, no script, no network).
+"""The outputs of ``coder themes``: the page, the JSON, the report slice and the proposed codes.
 
-:func:`render_themes_html` turns a :class:`~coder.themes.ThemesResult` into
-HTML through the autoescaped Jinja2 template ``templates/themes.html.j2``;
-:func:`bar_chart_svg` draws the theme sizes as an SVG bar chart with our own
-code (escaped labels, a title and description for screen readers).
+* :func:`write_themes` writes ``themes.json``, ``proposed_codes.yaml`` and
+  ``themes.html`` into one folder, atomically.
+* :func:`render_themes_html` turns a :class:`~coder.themes.ThemesResult`
+  into one self-contained HTML file (inline CSS and SVG, no script, no
+  network) through the autoescaped Jinja2 template ``templates/themes.html.j2``;
+  :func:`bar_chart_svg` draws the theme sizes with our own code (escaped
+  labels, a title and description for screen readers).
+* :func:`proposed_codes_yaml` renders ``templates/proposed_codes.yaml.j2``: a
+  codebook patch with one proposed code per new theme.
+* :func:`themes_section` is the plain-data ``themes`` slice of the report data.
 """
 
 from __future__ import annotations
 
-from typing import Sequence
+import json
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Sequence
 
 from markupsafe import Markup, escape
 
-__all__ = ["render_themes_html", "bar_chart_svg", "MAPPED_COLOR", "NEW_COLOR"]
+if TYPE_CHECKING:  # pragma: no cover
+    from .themes import ThemesResult
+
+__all__ = ["write_themes", "render_themes_html", "bar_chart_svg", "proposed_codes_yaml", "themes_section",
+           "MAPPED_COLOR", "NEW_COLOR"]
 
 MAPPED_COLOR = "#1f5f8b"  # blue: near an existing code (contrast 7.0:1 on white)
 NEW_COLOR = "#a04000"     # burnt orange: far from every code (contrast 6.3:1 on white)
@@ -70,10 +83,105 @@ def bar_chart_svg(themes: Sequence, *, width: int = 760, bar_height: int = 16, l
 
 def render_themes_html(result) -> str:
     """The themes page for ``result`` (a :class:`~coder.themes.ThemesResult`) as one HTML string."""
-    from .themes import _template_env
-
     env = _template_env()
     return env.get_template("themes.html.j2").render(
         r=result, themes=result.themes, chart=Markup(bar_chart_svg(result.themes)),
         new_themes=result.new_themes, settings=result.settings, codebook=result.codebook,
         mapped_color=MAPPED_COLOR, new_color=NEW_COLOR)
+
+
+def themes_section(result: "ThemesResult") -> dict[str, Any]:
+    """The plain-data ``themes`` slice of the cross-case report data (report contract v1)."""
+    return {
+        "n_themes": len(result.themes),
+        "n_units": result.n_units,
+        "outliers": result.outliers,
+        "uncoded": result.uncoded,
+        "settings": dict(result.settings),
+        "themes": [{
+            "id": t.id, "size": t.size, "keywords": list(t.keywords), "cases": list(t.cases),
+            "examples": [{"quote": e["quote"], "case": e["case"], "speaker": e["speaker"]} for e in t.examples],
+            "nearest_code": t.nearest_code, "nearest_name": t.nearest_name, "similarity": t.similarity, "new": t.new,
+        } for t in result.themes],
+    }
+
+
+def _slug(words: Sequence[str], taken: set[str], prefix: str = "theme_") -> str:
+    """A unique code id ``[a-z0-9_]+`` from keywords.
+
+    Examples
+    --------
+    >>> _slug(["allotment", "racing pigeons", "allotment shed"], set())
+    'theme_allotment_racing_pigeons'
+    >>> _slug(["allotment"], {"theme_allotment"})
+    'theme_allotment_2'
+    """
+    parts: list[str] = []
+    for w in words:
+        for tok in re.findall(r"[a-z0-9]+", w.lower()):
+            if tok not in parts:
+                parts.append(tok)
+    base = prefix + ("_".join(parts[:3]) if parts else "new")
+    base = base[:40].rstrip("_")
+    slug, k = base, 2
+    while slug in taken:
+        slug, k = f"{base}_{k}", k + 1
+    taken.add(slug)
+    return slug
+
+
+def _template_env():
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+    env = Environment(loader=FileSystemLoader(str(Path(__file__).parent / "templates")),
+                      autoescape=select_autoescape(["html", "html.j2", "svg"], default_for_string=True),
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters["q"] = lambda s: json.dumps(str(s), ensure_ascii=False)  # a YAML double-quoted scalar
+    return env
+
+
+def proposed_codes_yaml(result: "ThemesResult") -> str:
+    """A codebook patch (SPEC §2 shape) with one proposed code per ``new`` theme.
+
+    Ids are ``theme_`` plus a slug of the theme's keywords, unique against the
+    codebook; ``definition`` is left empty for the researcher, ``examples``
+    are the theme's (redacted) quotes and ``keywords`` its top keywords.
+    Merge it with ``coder codebook PROJECT --merge proposed_codes.yaml``.
+    """
+    from .themes import NEW_THRESHOLD, distinct_keywords
+
+    taken = set(result.codebook.get("ids", ()))
+    codes = []
+    for t in result.new_themes:
+        words = list(t.keywords) or [f"theme {t.id}"]
+        name = ", ".join(distinct_keywords(words, 3))
+        codes.append({
+            "id": _slug(distinct_keywords(words, 3), taken), "name": name[:1].upper() + name[1:], "theme": t.id,
+            "size": t.size,
+            "n_cases": len(t.cases), "nearest": t.nearest_code or "none",
+            "similarity": t.similarity if t.similarity is not None else 0.0,
+            "keywords": words[:5], "examples": [e["quote"] for e in t.examples[:3]],
+        })
+    env = _template_env()
+    return env.get_template("proposed_codes.yaml.j2").render(
+        codebook=result.codebook, codes=codes, threshold=result.settings.get("new_threshold", NEW_THRESHOLD),
+        uncoded=result.uncoded, n_themes=len(result.themes))
+
+
+def write_themes(result: "ThemesResult", out_dir: str | Path) -> dict[str, Path]:
+    """Write ``themes.json``, ``proposed_codes.yaml`` and ``themes.html`` into ``out_dir``, atomically.
+
+    The folder is replaced whole, and only when all three files are written.
+    """
+    from .fsutil import atomic_dir
+
+    out_dir = Path(out_dir)
+    data = json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    patch = proposed_codes_yaml(result)
+    page = render_themes_html(result)
+    names = {"json": "themes.json", "yaml": "proposed_codes.yaml", "html": "themes.html"}
+    with atomic_dir(out_dir) as tmp:
+        (tmp / names["json"]).write_text(data, encoding="utf-8")
+        (tmp / names["yaml"]).write_text(patch, encoding="utf-8")
+        (tmp / names["html"]).write_text(page, encoding="utf-8")
+    return {k: out_dir / v for k, v in names.items()}
