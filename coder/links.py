@@ -49,7 +49,7 @@ EFFECT_MARKERS = [
     ("that", "be", "why"), ("that", "'s", "why"), ("that", "is", "why"), ("which", "be", "why"), ("which", "is", "why"),
     ("that", "be", "how"), ("that", "'s", "how"), ("which", "make"), ("which", "made"), ("that", "make"),
     ("that", "made"), ("it", "make"), ("it", "made"), ("lead", "to"), ("led", "to"), ("cause",), ("caused",),
-    ("mean",), ("meant",), ("end", "up"), ("ended", "up"), ("and", "then"), ("then",), ("so",), ("result", "in"),
+    ("mean",), ("meant",), ("end", "up"), ("ended", "up"), ("so",), ("result", "in"),
     ("tip", "me", "over"), ("tipped", "me", "over"), ("make", "it", "worse"), ("drive", "me", "to"), ("drove", "me", "to"),
     ("push", "me", "into"), ("pushed", "me", "into"), ("start", "me", "on"),
 ]
@@ -58,7 +58,7 @@ CONSEQUENCE_OPENERS = [("i", "get"), ("i", "got"), ("i", "end"), ("i", "ended"),
                        ("i", "was"), ("we", "got"), ("we", "ended"), ("he", "got"), ("he", "started"),
                        ("she", "got"), ("she", "started"), ("they", "got"), ("he", "went"), ("she", "went")]
 NEXT_UNIT_OPENERS = [("after", "that"), ("because", "of", "that"), ("cos", "of", "that"), ("so",), ("that", "'s", "why"),
-                     ("that", "be", "why"), ("since", "then"), ("ever", "since"), ("then",), ("and", "then"),
+                     ("that", "be", "why"), ("since", "then"), ("ever", "since"),
                      ("which", "made"), ("which", "make"), ("that", "'s", "when"), ("that", "be", "when"),
                      ("that", "led", "to"), ("it", "made"), ("and", "that", "'s", "when")]
 
