@@ -29,6 +29,7 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    inspect,
     select,
 )
 from sqlalchemy.engine import Engine
@@ -266,11 +267,14 @@ def create_schema(engine: Engine) -> None:
 
 
 def stored_schema_version(engine: Engine) -> int | None:
+    """The schema version recorded in the database, or None when it holds no coder project."""
     try:
+        if not inspect(engine).has_table("meta"):
+            return None
         with Session(engine) as s:
             row = s.get(Meta, "schema_version")
-    except OperationalError:
-        return None
+    except OperationalError as exc:  # cannot connect, or not a database at all
+        raise ProjectError(f"cannot open the project database: {str(exc.orig).splitlines()[0]}") from None
     return int(row.value) if row is not None else None
 
 

@@ -277,3 +277,13 @@ def test_audit_trail_records_versions(project):
     runs = project.runs_frame()
     assert runs["command"].tolist() == ["init", "codebook", "import"]
     assert "spacy" in runs.iloc[-1]["versions"] and runs.iloc[-1]["versions"]["segmenter"] == "blank:en"
+
+
+def test_database_without_a_project_is_a_clear_error(tmp_path):
+    import sqlite3
+
+    folder = tmp_path / "notaproject"
+    folder.mkdir()
+    sqlite3.connect(folder / "coder.db").execute("create table other (x int)")
+    with pytest.raises(ProjectError, match="is not a coder project database .no schema version.; create one with 'coder init'"):
+        Project.open(folder)
