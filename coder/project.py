@@ -546,16 +546,7 @@ class Project:
         docs = sorted({r["document"] for r in rows})
         with session_scope(self.engine) as s:
             cbv = self._current_version_row(s)
-            for name in coders:
-                if name == "auto":
-                    raise CodingsError("coder name 'auto' is reserved for the auto-coder; use another --coder", path=str(file))
-                if s.get(Coder, name) is None:
-                    s.add(Coder(name=name, kind="human"))
-            s.flush()
-            replaced = 0
-            for name in coders:
-                name_docs = sorted({r["document"] for r in rows if r["coder"] == name})
-                replaced += s.execute(delete(Coding).where(Coding.coder == name, Coding.document_id.in_(name_docs))).rowcount
+            replaced = _replace_for_coders(s, Coding, rows, file)
             s.add_all(Coding(document_id=r["document"], code=r["code"], start=r["start"], end=r["end"], coder=r["coder"],
                              codebook_version_id=cbv.id, status="accepted", confidence=None, method="manual",
                              evidence={}, memo=r.get("memo")) for r in rows)
@@ -581,21 +572,32 @@ class Project:
         coders = sorted({r["coder"] for r in rows})
         docs = sorted({r["document"] for r in rows})
         with session_scope(self.engine) as s:
-            for name in coders:
-                if name == "auto":
-                    raise CodingsError("coder name 'auto' is reserved for the auto-coder; use another --coder", path=str(file))
-                if s.get(Coder, name) is None:
-                    s.add(Coder(name=name, kind="human"))
-            s.flush()
-            replaced = 0
-            for name in coders:
-                name_docs = sorted({r["document"] for r in rows if r["coder"] == name})
-                replaced += s.execute(delete(Link).where(Link.coder == name, Link.document_id.in_(name_docs))).rowcount
+            replaced = _replace_for_coders(s, Link, rows, file)
             s.add_all(Link(document_id=r["document"], from_code=r["from_code"], to_code=r["to_code"], start=r["start"],
                            end=r["end"], quote=r["quote"], coder=r["coder"], method="manual") for r in rows)
             s.add(Run(command="links import", parameters={"file": str(file), "coder": coder}, versions=versions(),
                       summary={"links": len(rows), "documents": docs}, finished=store.utcnow()))
         return CodingsReport(",".join(coders), 0, docs, replaced, links=len(rows))
+
+
+def _replace_for_coders(s, model, rows: list[dict[str, Any]], file) -> int:
+    """Register the rows' human coders and delete their earlier ``model`` rows on the same documents.
+
+    Re-importing a coder's file replaces that coder's codings (or links) on those documents only;
+    other coders, and the auto-coder, are never touched.  Returns the number of rows deleted.
+    """
+    coders = sorted({r["coder"] for r in rows})
+    for name in coders:
+        if name == "auto":
+            raise CodingsError("coder name 'auto' is reserved for the auto-coder; use another --coder", path=str(file))
+        if s.get(Coder, name) is None:
+            s.add(Coder(name=name, kind="human"))
+    s.flush()
+    replaced = 0
+    for name in coders:
+        docs = sorted({r["document"] for r in rows if r["coder"] == name})
+        replaced += s.execute(delete(model).where(model.coder == name, model.document_id.in_(docs))).rowcount
+    return replaced
 
 
 def _reanchor(quote: str, old_start: int, old_text: str, new_text: str) -> tuple[int, int] | None:
