@@ -44,7 +44,6 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 from spacy.attrs import LOWER as LOWER_ATTR
 from spacy.attrs import NORM as NORM_ATTR
-from spacy.tokens import Doc
 
 from .codebook import Codebook
 from .vecmatch import CorpusArrays, PhraseIndex, VectorMatcher, compile_pattern
@@ -255,7 +254,6 @@ class RuleMatcher:
         self.matcher = Matcher(self.nlp.vocab)
         self.vector = VectorMatcher(self.nlp.vocab.strings)
         self.pattern_of: dict[str, list[str]] = {}
-        self.rule_counts: dict[str, int] = {}
         self._always_match = False
         anchors: set[str] = set()
         vocab = self.nlp.vocab
@@ -286,6 +284,7 @@ class RuleMatcher:
                     strings = self.nlp.vocab.strings
                     for words in phrases:
                         self.phrases.add(attr, [strings.add(w) for w in words], code.id, label, "pattern")
+        self._pattern_labels = {c: (v[0] if len(v) == 1 else "; ".join(v)) for c, v in self.pattern_of.items()}
         self._anchor_hashes = np.array(sorted(vocab.strings.add(a) for a in anchors), dtype=np.uint64)
         self._label = {vocab.strings[c.id]: c.id for c in codebook.codes}
         self._label.update({vocab.strings.add(c.id): c.id for c in codebook.codes})
@@ -309,12 +308,10 @@ class RuleMatcher:
             for d, code, label, start, end in self.vector.match(corpus):
                 hits[d].append((code, start, end, "pattern", label))
         if len(self.matcher):
-            labels = {c: (v[0] if len(v) == 1 else "; ".join(v)) for c, v in self.pattern_of.items()}
             for i, doc in enumerate(docs):
-                if self._may_match(doc):
-                    for match_id, start, end in self.matcher(doc):
-                        code = self._label[match_id]
-                        hits[i].append((code, start, end, "pattern", labels.get(code, "pattern")))
+                arr = doc.to_array([NORM_ATTR, LOWER_ATTR]).reshape(-1, 2)
+                if self._anchored(arr[:, 0], arr[:, 1]):
+                    hits[i].extend(self._matcher_hits(doc))
         return [self._resolve(doc, h) if h else [] for doc, h in zip(docs, hits)]
 
     def find_texts(self, texts: Sequence[str], chunk: int = 20000) -> list[list[Match]]:
@@ -361,14 +358,10 @@ class RuleMatcher:
         for d, code, label, start, end in self.vector.match(corpus):
             hits[d].append((code, start, end, "pattern", label))
         if len(self.matcher):
-            labels = {c: (v[0] if len(v) == 1 else "; ".join(v)) for c, v in self.pattern_of.items()}
-            anchors = set(self._anchor_hashes.tolist())
             for d in range(len(texts)):
                 a, b = first_token[d], (first_token[d + 1] if d + 1 < len(texts) else len(arr))
-                if self._always_match or anchors.intersection(arr[a:b, 0].tolist()) or anchors.intersection(arr[a:b, 1].tolist()):
-                    for match_id, start, end in self.matcher(self.nlp.make_doc(texts[d])):
-                        code = self._label[match_id]
-                        hits[d].append((code, start, end, "pattern", labels.get(code, "pattern")))
+                if self._anchored(arr[a:b, 0], arr[a:b, 1]):
+                    hits[d].extend(self._matcher_hits(self.nlp.make_doc(texts[d])))
         strings = self.nlp.vocab.strings
         out: list[list[Match]] = []
         for d, h in enumerate(hits):
@@ -408,14 +401,15 @@ class RuleMatcher:
         orth_len = [len(strings[int(h)]) for h in arr[:, 3]]
         return self._make_matches(hits, norms, lowers, arr[:, 2].astype(np.int64), orth_len)
 
-    def _may_match(self, doc) -> bool:
-        """Exact prefilter: can any token-Matcher pattern match this doc at all?"""
-        if self._always_match:
-            return True
-        from spacy.attrs import LOWER, NORM
+    def _anchored(self, norms: np.ndarray, lowers: np.ndarray) -> bool:
+        """Exact prefilter on a unit's token hashes: can any spaCy-Matcher pattern match it at all?"""
+        return self._always_match or bool(np.isin(norms, self._anchor_hashes).any()
+                                          or np.isin(lowers, self._anchor_hashes).any())
 
-        arr = doc.to_array([NORM, LOWER])
-        return bool(np.isin(arr, self._anchor_hashes).any())
+    def _matcher_hits(self, doc) -> list[tuple]:
+        """Hits of the patterns left to spaCy's Matcher (those with ``*`` or ``+``)."""
+        return [(self._label[m], start, end, "pattern", self._pattern_labels.get(self._label[m], "pattern"))
+                for m, start, end in self.matcher(doc)]
 
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterable, Sequence
+from typing import Sequence
 
 from .errors import CoderError
 
@@ -95,8 +95,3 @@ def _trim(text: str, a: int, b: int) -> tuple[int, int]:
     while b > a and text[b - 1].isspace():
         b -= 1
     return a, b
-
-
-def iter_lemmas(texts: Iterable[str], model: str = DEFAULT_MODEL):
-    """Yield spaCy Docs (with lemmas) for texts; used by the coder and tests."""
-    return get_nlp(model).pipe(texts)
