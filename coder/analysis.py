@@ -25,11 +25,7 @@ DEFAULT_STATUSES = ("accepted", "suggested")
 
 
 def _require_codings(project, coder: str, statuses: Sequence[str]) -> pd.DataFrame:
-    coders = project.coders()
-    if coder not in set(coders["coder"]):
-        known = ", ".join(coders["coder"]) or "none yet"
-        raise AnalysisError(f"unknown coder '{coder}'; known coders: {known}"
-                            + (" (run 'coder code' to create 'auto')" if coder == "auto" else ""))
+    project.require_coder(coder)
     uc = project.unit_codes(coder, statuses=statuses)
     if uc.empty:
         raise AnalysisError(f"coder '{coder}' has no codings on any coding unit; code the documents first")
@@ -177,14 +173,10 @@ def project_agreement(project, coders: Sequence[str], *, statuses: Sequence[str]
     if len(coders) < 2:
         raise AnalysisError("--coders needs at least two names, e.g. --coders auto,gold")
     cb = project.codebook()
-    frames = {}
-    docs_of = {}
     for c in coders:
-        frames[c] = project.codings_frame(c, statuses=statuses) if c in set(project.coders()["coder"]) else None
-        if frames[c] is None:
-            known = ", ".join(project.coders()["coder"]) or "none yet"
-            raise AnalysisError(f"unknown coder '{c}'; known coders: {known}")
-        docs_of[c] = set(frames[c]["document"])
+        project.require_coder(c)
+    frames = {c: project.codings_frame(c, statuses=statuses) for c in coders}
+    docs_of = {c: set(frames[c]["document"]) for c in coders}
     counts: dict[str, int] = {}
     for c in coders:
         for d in docs_of[c]:

@@ -26,7 +26,7 @@ from sqlalchemy import delete, func, select
 from . import store
 from .cases import read_cases
 from .codebook import Codebook, load_codebook, parse_codebook
-from .errors import CoderError, CodingsError, InputError, ProjectError
+from .errors import AnalysisError, CodingsError, InputError, ProjectError
 from .ingest import ParsedTranscript, is_transcript_file, read_transcript
 from .provenance import versions
 from .segment import DEFAULT_MODEL, split_sentences
@@ -513,11 +513,17 @@ class Project:
                                     Run.finished).order_by(Run.id)).all()
         return pd.DataFrame(rows, columns=["id", "command", "parameters", "versions", "summary", "started", "finished"])
 
+    def require_coder(self, coder: str) -> None:
+        """Raise a one-line :class:`AnalysisError` naming the known coders when ``coder`` has none stored."""
+        with session_scope(self.engine) as s:
+            self._require_coder(s, coder)
+
     @staticmethod
     def _require_coder(s, coder: str) -> None:
         if s.get(Coder, coder) is None:
             names = sorted(s.scalars(select(Coder.name)))
-            raise CoderError(f"unknown coder '{coder}'; known coders: {', '.join(names) or 'none yet'}")
+            hint = " (run 'coder code' to create 'auto')" if coder == "auto" else ""
+            raise AnalysisError(f"unknown coder '{coder}'; known coders: {', '.join(names) or 'none yet'}{hint}")
 
     def unit_codes(self, coder: str, *, units: pd.DataFrame | None = None,
                    statuses: Sequence[str] = ("accepted", "suggested")) -> pd.DataFrame:
