@@ -13,21 +13,27 @@ Each coding covers its unit and says why it was applied (``evidence``):
   fear ("I was scared they'd take the kids") gets status ``suggested`` and
   confidence 0.35, or is skipped, as the codebook's ``hypotheticals:`` says.
   Negated matches are never coded (see :mod:`coder.rules`).
-* ``method="semantic"``: the unit's MiniLM embedding is close to the code's
-  definition, include list or examples; status ``suggested`` with the cosine
-  similarity as confidence.
+* ``method="semantic"``: a per-code classifier over the unit's MiniLM
+  embedding and its neighbours' (:func:`context_vectors`), trained on the
+  codebook's own descriptions and on what the rules coded in this run
+  (:func:`train_code_classifiers`: weak supervision, no human coding
+  needed), gives the code a probability ≥ the threshold; status
+  ``suggested``, confidence = that probability.
+* ``method="passage"``: a sentence next to a rule-coded one, in the same
+  turn, continues its story and is semantically about the same code
+  (:func:`passage_suggestions`); status ``suggested``, confidence 0.5.
+
+Suggestions are for review: reports count accepted codings by default.
 
 Semantic threshold (documented, reproducible, independent of any gold)
 -----------------------------------------------------------------------
-:func:`calibrate_threshold` derives the threshold from the codebook alone,
-by leave-one-out over the codebook's own examples and include items: each
-prototype sentence is scored against its own code's *other* prototypes
-(positives) and against every other code's prototypes (negatives), and the
-threshold is the score that maximises F1 of that separation (ties to the
-higher score).  A code's ``threshold:`` or the codebook's
-``semantic_threshold:`` overrides it, as does ``--threshold``.  A suggestion
-also needs the code to be among the unit's two best-scoring codes, a unit of
-at least four words, and no negated rule match of that code in the unit.
+The classifiers are class-balanced logistic regressions, so 0.5 is the
+equal-cost decision boundary for every code, rare or common; that is the
+default.  A code's ``threshold:`` or the codebook's ``semantic_threshold:``
+(both probabilities) override it, as does ``--threshold``.  A suggestion
+also needs the code to be among the unit's two most probable, and no
+negated rule match of that code in the unit.  Training uses a fixed seed,
+so the same project and codebook give the same suggestions.
 """
 
 from __future__ import annotations
@@ -45,14 +51,20 @@ from .codebook import Codebook
 from .errors import AnalysisError
 from .rules import HYPOTHETICAL, NEGATED, RuleMatcher
 
-__all__ = ["auto_code", "compute_codings", "code_units", "CodeRunReport", "calibrate_threshold", "prototypes", "baseline_code",
-           "semantic_scores"]
+__all__ = ["auto_code", "compute_codings", "code_units", "CodeRunReport", "prototypes", "baseline_code",
+           "semantic_scores", "context_vectors", "train_code_classifiers", "classify", "semantic_suggestions",
+           "passage_suggestions"]
 
 KEYWORD_CONFIDENCE = 0.9
 PATTERN_CONFIDENCE = 0.85
 HYPOTHETICAL_CONFIDENCE = 0.35
-MIN_SEMANTIC_WORDS = 4
-SEMANTIC_TOP_K = 2
+SEMANTIC_TOP_K = 2  # a suggestion's code must be among the unit's two most probable
+SEMANTIC_THRESHOLD = 0.5  # probability: the balanced classifiers' equal-cost boundary
+CONTEXT_WEIGHT = 0.5  # weight of each neighbouring sentence (same turn) in a unit's context vector
+MAX_NEGATIVES = 20000  # negative units per code classifier (a fixed-seed sample beyond this)
+PASSAGE_RADIUS = 2  # sentences either side of a rule coding that its code may carry over to
+PASSAGE_TOP_K = 3  # ... when the code is among that sentence's three most similar codes
+PASSAGE_CONFIDENCE = 0.5
 
 
 @dataclass
@@ -189,40 +201,6 @@ def _per_code_max(sim: np.ndarray, owners: Sequence[str], codes: Sequence[str]) 
     return out
 
 
-def calibrate_threshold(proto_vecs: np.ndarray, owners: Sequence[str]) -> float:
-    """Leave-one-out threshold from the codebook's own prototypes (see module docstring).
-
-    Examples
-    --------
-    >>> v = np.array([[1, 0], [0.96, 0.28], [0, 1], [0.28, 0.96]], dtype=np.float32)
-    >>> round(calibrate_threshold(v, ["a", "a", "b", "b"]), 2)
-    0.96
-    """
-    owners = list(owners)
-    codes = list(dict.fromkeys(owners))
-    sim = proto_vecs @ proto_vecs.T
-    np.fill_diagonal(sim, -1.0)
-    per_code = _per_code_max(sim, owners, codes)
-    pos, neg = [], []
-    for i, owner in enumerate(owners):
-        k = codes.index(owner)
-        if sum(1 for o in owners if o == owner) > 1:
-            pos.append(per_code[i, k])
-        neg.extend(per_code[i, j] for j in range(len(codes)) if j != k)
-    if not pos:
-        return 0.5
-    pos_a, neg_a = np.array(pos), np.array(neg)
-    best_t, best_f = 0.5, -1.0
-    for t in np.unique(np.concatenate([pos_a, neg_a])):
-        tp = float((pos_a >= t).sum())
-        fp = float((neg_a >= t).sum())
-        fn = float((pos_a < t).sum())
-        f = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
-        if f > best_f or (f == best_f and t > best_t):
-            best_t, best_f = float(t), f
-    return best_t
-
-
 def semantic_scores(unit_vecs: np.ndarray, proto_vecs: np.ndarray, owners: Sequence[str],
                     codes: Sequence[str]) -> np.ndarray:
     """Cosine similarity of each unit to each code (max over the code's prototypes)."""
@@ -231,29 +209,159 @@ def semantic_scores(unit_vecs: np.ndarray, proto_vecs: np.ndarray, owners: Seque
     return _per_code_max(unit_vecs @ proto_vecs.T, owners, codes)
 
 
-def semantic_suggestions(units: pd.DataFrame, scores: np.ndarray, codes: Sequence[str], thresholds: np.ndarray,
+def context_vectors(vecs: np.ndarray, turns: Sequence[Any], weight: float = CONTEXT_WEIGHT) -> np.ndarray:
+    """Each unit's embedding plus ``weight`` × its neighbours' in the same turn, re-normalised.
+
+    Units must be in reading order.  Talk about one thing runs over several
+    sentences ("He'd stand in the doorway.  So I couldn't get out."), and a
+    follow-on sentence means what its neighbours mean; the context vector
+    carries that, without embedding any text twice.
+
+    Examples
+    --------
+    >>> v = np.eye(3, dtype=np.float32)
+    >>> np.round(context_vectors(v, ["t1", "t1", "t2"], 1.0), 3)
+    array([[0.707, 0.707, 0.   ],
+           [0.707, 0.707, 0.   ],
+           [0.   , 0.   , 1.   ]], dtype=float32)
+    """
+    vecs = np.asarray(vecs, dtype=np.float32)
+    keys = np.empty(len(vecs), dtype=object)
+    keys[:] = list(turns)  # 1-D even when the turn keys are tuples
+    out = vecs.copy()
+    n = len(vecs)
+    if n > 1:
+        same = keys[1:] == keys[:-1]
+        out[1:][same] += weight * vecs[:-1][same]  # the previous unit, same turn
+        out[:-1][same] += weight * vecs[1:][same]  # the next unit, same turn
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    return out / np.where(norms == 0, 1, norms)
+
+
+def train_code_classifiers(unit_features: np.ndarray, positives: np.ndarray, proto_features: np.ndarray,
+                           owners: Sequence[str], codes: Sequence[str], *, max_negatives: int = MAX_NEGATIVES,
+                           seed: int = 0, progress: Callable[[str, int, int], None] | None = None,
+                           ) -> tuple[np.ndarray, np.ndarray]:
+    """One logistic regression per code, trained without any human coding (weak supervision).
+
+    Positives for a code are its codebook prototypes (definition, include
+    items, examples) and the units its *accepted* rule matches coded in this
+    run; negatives are every other prototype and unit (at most
+    ``max_negatives`` units, sampled with a fixed seed).  Keyword rules are
+    precise but narrow; the classifier learns what else the coded talk
+    sounds like ("he'd stand in the doorway so I couldn't get out" next to
+    "he hit me").  Scikit-learn's ``LogisticRegression`` with its default
+    regularisation (C = 1) and ``class_weight="balanced"``, so that a
+    probability of 0.5 is the equal-cost decision boundary however rare the
+    code is.  Deterministic for the same input.
+
+    Returns ``(weights, intercepts)``, shapes ``(d, len(codes))`` and
+    ``(len(codes),)``: probabilities are ``sigmoid(features @ weights + intercepts)``.
+    """
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LogisticRegression
+
+    n, d = unit_features.shape
+    owners_arr = np.asarray(owners)
+    weights = np.zeros((d, len(codes)), dtype=np.float32)
+    intercepts = np.full(len(codes), -10.0, dtype=np.float32)  # a code nothing describes is never suggested
+    rng = np.random.default_rng(seed)
+    for k, code in enumerate(codes):
+        pos_units = np.flatnonzero(positives[:, k])
+        neg_units = np.flatnonzero(~positives[:, k])
+        if len(neg_units) > max_negatives:
+            neg_units = np.sort(rng.choice(neg_units, max_negatives, replace=False))
+        own = owners_arr == code
+        x = np.vstack([unit_features[pos_units], proto_features[own], unit_features[neg_units], proto_features[~own]])
+        y = np.concatenate([np.ones(len(pos_units) + int(own.sum())), np.zeros(len(neg_units) + int((~own).sum()))])
+        if 0 < y.sum() < len(y):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000).fit(x, y)
+            weights[:, k] = model.coef_[0]
+            intercepts[k] = model.intercept_[0]
+        if progress:
+            progress("classify", k + 1, len(codes))
+    return weights, intercepts
+
+
+def classify(features: np.ndarray, weights: np.ndarray, intercepts: np.ndarray) -> np.ndarray:
+    """Probabilities ``(n, codes)`` from :func:`train_code_classifiers`' linear models."""
+    z = np.clip(features @ weights + intercepts, -50, 50)
+    return (1.0 / (1.0 + np.exp(-z))).astype(np.float32)
+
+
+def semantic_suggestions(units: pd.DataFrame, probs: np.ndarray, codes: Sequence[str], thresholds: np.ndarray,
                          already: set[tuple[str, str]], vetoed: dict[str, set[str]],
-                         nearest: np.ndarray | None = None, proto_texts: Sequence[str] | None = None) -> list[dict]:
-    """Turn a units × codes score matrix into suggested codings (pure)."""
+                         scores: np.ndarray | None = None, nearest: np.ndarray | None = None,
+                         proto_texts: Sequence[str] | None = None) -> list[dict]:
+    """Turn a units × codes probability matrix into suggested codings (pure).
+
+    A suggestion needs probability ≥ the code's threshold, the code among the
+    unit's two most probable, no coding of it already, and no *negated* rule
+    match of that code in the unit ("he doesn't drink" vetoes alcohol).
+    """
     out = []
-    words = units["text"].str.split().str.len().to_numpy()
     ids = units["unit_id"].to_numpy()
-    order = np.argsort(-scores, axis=1)[:, :SEMANTIC_TOP_K] if len(scores) else np.zeros((0, 0), dtype=int)
+    order = np.argsort(-probs, axis=1)[:, :SEMANTIC_TOP_K] if len(probs) else np.zeros((0, 0), dtype=int)
     for i in range(len(units)):
-        if words[i] < MIN_SEMANTIC_WORDS:
-            continue
         for k in order[i]:
-            s = float(scores[i, k])
+            p = float(probs[i, k])
             code = codes[k]
-            if s < thresholds[k] or (ids[i], code) in already or code in vetoed.get(ids[i], ()):
+            if p < thresholds[k] or (ids[i], code) in already or code in vetoed.get(ids[i], ()):
                 continue
             row = units.iloc[i]
-            evidence = {"similarity": round(s, 4), "threshold": round(float(thresholds[k]), 4)}
+            evidence: dict[str, Any] = {"probability": round(p, 4), "threshold": round(float(thresholds[k]), 4)}
+            if scores is not None:
+                evidence["similarity"] = round(float(scores[i, k]), 4)
             if nearest is not None and proto_texts is not None:
                 evidence["nearest"] = proto_texts[int(nearest[i, k])]
             out.append({"unit_id": ids[i], "document": row["document"], "code": code, "start": int(row["start"]),
-                        "end": int(row["end"]), "status": "suggested", "confidence": round(s, 4),
+                        "end": int(row["end"]), "status": "suggested", "confidence": round(p, 4),
                         "method": "semantic", "evidence": evidence})
+    return out
+
+
+def passage_suggestions(units: pd.DataFrame, codings: Sequence[dict], scores: np.ndarray, codes: Sequence[str],
+                        already: set[tuple[str, str]], vetoed: dict[str, set[str]], *,
+                        radius: int = PASSAGE_RADIUS, top_k: int = PASSAGE_TOP_K) -> list[dict]:
+    """A rule-coded code carries over to nearby sentences of the same turn that are about it (pure).
+
+    People tell a problem over several sentences, and only one of them may
+    name it ("He'd hit me.  Every night, when the pubs shut.  I had to hide
+    the kids.").  For each *accepted* rule coding, the units up to ``radius``
+    sentences before and after it in the same turn get a suggestion of that
+    code when the code is among their ``top_k`` codes by semantic similarity
+    (a rank, so no similarity threshold is needed) and is not vetoed by a
+    negated match there.  Units must be in reading order.
+    """
+    ids = units["unit_id"].tolist()
+    row_of = {u: i for i, u in enumerate(ids)}
+    turns = list(zip(units["document"], units["turn"])) if "turn" in units.columns else list(units["document"])
+    cidx = {c: k for k, c in enumerate(codes)}
+    ranks = np.argsort(np.argsort(-scores, axis=1), axis=1) if len(scores) else scores
+    seen = set(already)
+    out = []
+    for c in codings:
+        if c["status"] != "accepted" or c["method"] not in ("keyword", "pattern") or c["unit_id"] not in row_of:
+            continue
+        i, k = row_of[c["unit_id"]], cidx[c["code"]]
+        for j in range(max(0, i - radius), min(len(ids), i + radius + 1)):
+            if j == i or turns[j] != turns[i] or ranks[j, k] >= top_k:
+                continue
+            key = (ids[j], c["code"])
+            if key in seen or c["code"] in vetoed.get(ids[j], ()):
+                continue
+            seen.add(key)
+            row = units.iloc[j]
+            out.append({"unit_id": ids[j], "document": row["document"], "code": c["code"], "start": int(row["start"]),
+                        "end": int(row["end"]), "status": "suggested", "confidence": PASSAGE_CONFIDENCE,
+                        "method": "passage",
+                        "evidence": {"from": [c["start"], c["end"]], "rule": c["evidence"].get("rule"),
+                                     "text": c["evidence"].get("text"), "rank": int(ranks[j, k]) + 1,
+                                     "similarity": round(float(scores[j, k]), 4)}})
     return out
 
 
@@ -297,22 +405,35 @@ def compute_codings(project, *, semantic: bool = True, threshold: float | None =
         embedder = embedder or CachedEmbedder(project.engine)
         info["model"] = getattr(embedder, "model_name", DEFAULT_MODEL_NAME)
         proto_texts, owners = prototypes(cb)
-        proto_vecs = embedder(proto_texts)
-        unit_vecs = embedder(units["text"].tolist(), progress=progress)
+        proto_vecs = np.asarray(embedder(proto_texts), dtype=np.float32)
+        unit_vecs = np.asarray(embedder(units["text"].tolist(), progress=progress), dtype=np.float32)
         info["embedding"] = dict(getattr(embedder, "stats", {}))
-        calibrated = calibrate_threshold(proto_vecs, owners)
         base = threshold if threshold is not None else (
-            cb.semantic_threshold if cb.semantic_threshold is not None else calibrated)
+            cb.semantic_threshold if cb.semantic_threshold is not None else SEMANTIC_THRESHOLD)
         thresholds = np.array([c.threshold if (c.threshold is not None and threshold is None) else base
                                for c in cb.codes], dtype=np.float32)
         info["threshold"] = float(base)
-        info["calibrated_threshold"] = float(calibrated)
         sim = unit_vecs @ proto_vecs.T
         scores = _per_code_max(sim, owners, cb.ids)
         nearest = _nearest_proto(sim, owners, cb.ids)
+        turns = list(zip(units["document"], units["turn"])) if "turn" in units.columns else list(units["document"])
+        features = np.hstack([unit_vecs, context_vectors(unit_vecs, turns)])
+        proto_features = np.hstack([proto_vecs, proto_vecs])
+        cidx = {c: k for k, c in enumerate(cb.ids)}
+        row_of = {u: i for i, u in enumerate(units["unit_id"])}
+        positives = np.zeros((len(units), len(cb.ids)), dtype=bool)
+        for c in codings:
+            if c["status"] == "accepted":
+                positives[row_of[c["unit_id"]], cidx[c["code"]]] = True
+        weights, intercepts = train_code_classifiers(features, positives, proto_features, owners, cb.ids,
+                                                     progress=progress)
+        probs = classify(features, weights, intercepts)
         already = {(c["unit_id"], c["code"]) for c in codings}
-        codings += semantic_suggestions(units, scores, cb.ids, thresholds, already, diag["negated_units"],
-                                        nearest, proto_texts)
+        suggested = semantic_suggestions(units, probs, cb.ids, thresholds, already, diag["negated_units"],
+                                         scores, nearest, proto_texts)
+        already |= {(c["unit_id"], c["code"]) for c in suggested}
+        suggested += passage_suggestions(units, codings, scores, cb.ids, already, diag["negated_units"])
+        codings += suggested
     found_links: list[dict] = []
     if links:
         from .links import extract_links

@@ -240,7 +240,7 @@ def code(
     project: Path = ProjectArg,
     semantic: bool = typer.Option(True, "--semantic/--no-semantic", help="Add semantic suggestions from sentence embeddings."),
     threshold: Optional[float] = typer.Option(None, "--threshold", min=0.0, max=1.0,
-                                              help="Semantic similarity threshold for every code (default: calibrated from the codebook)."),
+                                              help="Probability a semantic suggestion needs, for every code (default 0.5, or the codebook's)."),
     links: bool = typer.Option(True, "--links/--no-links", help="Extract directed links between problems."),
     db: Optional[str] = DbOpt,
     as_json: bool = JsonOpt,
@@ -261,7 +261,7 @@ def code(
     out.print(f"Coded {report.units} units ({report.words:,} words) in {report.seconds:.1f} s ({rate:,.0f} words/s): "
               f"{report.codings} codings, {report.links} directed links.", markup=False)
     methods = ", ".join(f"{k} {v}" for k, v in sorted(report.per_method.items()))
-    out.print(f"By method: {methods or 'none'}" + (f"; semantic threshold {report.threshold:.3f}" if report.threshold else ""),
+    out.print(f"By method: {methods or 'none'}" + (f"; semantic probability threshold {report.threshold:.2f}" if report.threshold else ""),
               markup=False)
     if report.embedding:
         out.print(f"Embeddings: {report.embedding.get('hits', 0)} cached, {report.embedding.get('misses', 0)} computed.", markup=False)
@@ -298,13 +298,16 @@ def evaluate(
         emit_json(results[0].to_dict() if not compare else {"methods": [r.to_dict() for r in results]})
         return
     if compare:
-        table = Table("method", "micro P", "micro R", "micro F1", "macro F1", "links F1")
+        table = Table("method", "micro P", "micro R", "micro F1", "macro F1", "R unnamed", "P negation", "links F1")
         for r in results:
-            m = r.scores["micro"]
+            m, fo = r.scores["micro"], r.extra["focus"]
             table.add_row(r.label, _f(m["precision"]), _f(m["recall"]), _f(m["f1"]), _f(r.scores["macro"]["f1"]),
-                          _f(r.links["f1"]) if r.links else "-")
+                          _f(fo["unnamed_recall"]), _f(fo["negation_precision"]), _f(r.links["f1"]) if r.links else "-")
         out.print(f"{len(results[0].documents)} gold documents, {results[0].scores['n_units']} units ({results[0].unit}s)", markup=False)
         out.print(table)
+        fo = results[0].extra["focus"]
+        out.print(f"R unnamed: recall on the {fo['unnamed_gold']} gold codings whose sentence contains none of the code's "
+                  f"keywords; P negation: precision on codings of a code whose keyword occurs in a sentence with a negation.", markup=False)
         return
     r = results[0]
     out.print(f"{r.label} vs gold on {len(r.documents)} documents, {r.scores['n_units']} {r.unit} units", markup=False)

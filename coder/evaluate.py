@@ -19,6 +19,8 @@ With ``links``, auto links are scored against gold links as sets of
 from __future__ import annotations
 
 import math
+import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -29,7 +31,7 @@ from .codings_io import read_codings_csv, read_links_csv
 from .errors import AnalysisError
 from .units import assign_units
 
-__all__ = ["score_units", "score_links", "evaluate", "Evaluation", "disagreement_listing"]
+__all__ = ["score_units", "score_links", "evaluate", "Evaluation", "disagreement_listing", "focus_scores"]
 
 
 def _ratio(a: float, b: float) -> float:
@@ -118,6 +120,47 @@ def disagreement_listing(units: pd.DataFrame, gold: pd.DataFrame, auto: pd.DataF
     return pd.DataFrame(rows, columns=["document", "unit_id", "text", "gold", "auto", "missed", "extra"])
 
 
+_NEGATION = re.compile(r"\b(?:no|not|never|nothing|nobody|none|neither|nor|without)\b|n[\'’]t\b", re.I)
+
+
+def focus_scores(units: pd.DataFrame, gold: pd.DataFrame, auto: pd.DataFrame, codebook) -> dict[str, Any]:
+    """Two numbers the headline F1 hides (both: unit_id, code frames).
+
+    * ``unnamed_recall``: recall over the gold codings whose unit contains
+      none of the code's keywords as a plain substring: talk no keyword names
+      ("he'd knock me about", "I was on the gear"), which keyword search
+      cannot find by construction.
+    * ``negation_precision``: precision over the auto codings of a code whose
+      keyword occurs in a unit that also contains a negation ("no", "not",
+      "n't", "never", "without" …): mentions that may be negated, where
+      keyword search codes "he doesn't drink" as drinking.
+
+    Examples
+    --------
+    >>> from coder.codebook import parse_codebook
+    >>> cb = parse_codebook('''
+    ... codes:
+    ...   - {id: alcohol, name: Alcohol, kind: problem, keywords: [drink]}
+    ... ''')
+    >>> units = pd.DataFrame({"unit_id": ["a", "b", "c"], "text": ["He was on the sauce", "He doesn't drink", "A drink"]})
+    >>> gold = pd.DataFrame({"unit_id": ["a", "c"], "code": ["alcohol", "alcohol"]})
+    >>> auto = pd.DataFrame({"unit_id": ["b", "c"], "code": ["alcohol", "alcohol"]})
+    >>> s = focus_scores(units, gold, auto, cb)
+    >>> s["unnamed_gold"], s["unnamed_recall"], s["negation_auto"], s["negation_precision"]
+    (1, 0.0, 1, 0.0)
+    """
+    text = dict(zip(units["unit_id"], units["text"].str.lower()))
+    keywords = {c.id: [k.lower() for k in c.keywords] for c in codebook.codes}
+    g = {(u, c) for u, c in zip(gold["unit_id"], gold["code"]) if u in text}
+    a = {(u, c) for u, c in zip(auto["unit_id"], auto["code"]) if u in text}
+    unnamed = {(u, c) for u, c in g if not any(k in text[u] for k in keywords.get(c, ()))}
+    negated_units = {u for u, t in text.items() if _NEGATION.search(t)}
+    in_neg = {(u, c) for u, c in a if u in negated_units and any(k in text[u] for k in keywords.get(c, ()))}
+    return {"unnamed_gold": len(unnamed), "unnamed_recall": _ratio(len(unnamed & a), len(unnamed)),
+            "negation_units": len(negated_units), "negation_auto": len(in_neg),
+            "negation_precision": _ratio(len(in_neg & g), len(in_neg))}
+
+
 @dataclass
 class Evaluation:
     unit: str
@@ -168,7 +211,7 @@ def evaluate(project, gold_file: str | Path, *, links_file: str | Path | None = 
         al = project.links_frame(coder) if auto_links is None else auto_links
         link_scores = score_links(gl, al)
     return Evaluation(unit=cb.unit, scores=scores, documents=docs, disagreements=listing, links=link_scores,
-                      label=label or coder)
+                      label=label or coder, extra={"focus": focus_scores(units, gold_units, auto_unit_codes, cb)})
 
 
 def compare_methods(project, gold_file: str | Path, *, links_file: str | Path | None = None, embedder=None,
@@ -185,13 +228,14 @@ def compare_methods(project, gold_file: str | Path, *, links_file: str | Path | 
     results.append(evaluate(project, gold_file, auto_unit_codes=base, label="baseline: keyword substring",
                             links_file=None))
     for semantic, label in ((False, "rules (lemmas, patterns, negation)"), (True, "rules + semantic suggestions")):
-        codings, links, info = compute_codings(project, semantic=semantic, embedder=embedder, units=units,
-                                               progress=progress)
+        # the whole project, as 'coder code' runs: the semantic classifiers learn from every document
+        codings, links, info = compute_codings(project, semantic=semantic, embedder=embedder, progress=progress)
         uc = pd.DataFrame([(c["unit_id"], c["code"]) for c in codings], columns=["unit_id", "code"]).drop_duplicates()
         al = pd.DataFrame([{"document": lk["document_id"], "from_code": lk["from_code"], "to_code": lk["to_code"]}
                            for lk in links], columns=["document", "from_code", "to_code"])
         ev = evaluate(project, gold_file, auto_unit_codes=uc, auto_links=al, links_file=links_file, label=label)
         if semantic:
             ev.extra["threshold"] = info["threshold"]
+            ev.extra["per_method"] = dict(Counter(c["method"] for c in codings))
         results.append(ev)
     return results

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from coder.autocode import auto_code, baseline_code, calibrate_threshold, prototypes, semantic_suggestions
+from coder.autocode import (auto_code, baseline_code, classify, context_vectors, passage_suggestions, prototypes,
+                            semantic_suggestions, train_code_classifiers)
 from coder.embeddings import CachedEmbedder
 from coder.errors import AnalysisError
 
@@ -120,31 +121,88 @@ def test_negated_rule_match_vetoes_semantic_suggestion():
     assert [o["unit_id"] for o in out] == ["u2"]
 
 
-def test_short_units_get_no_semantic_suggestion():
-    units = pd.DataFrame({"unit_id": ["u1"], "document": ["d"], "start": [0], "end": [5], "text": ["Yeah, drink."]})
-    assert semantic_suggestions(units, np.array([[0.99]]), ["alcohol"], np.array([0.5]), set(), {}) == []
-
-
-def test_threshold_calibration_is_reproducible_and_separates():
-    rng = np.random.default_rng(0)
-    centres = rng.normal(size=(3, 16))
-    vecs, owners = [], []
+def _clusters(rng, n_per, dim=16, spread=0.25):
+    centres = rng.normal(size=(2, dim))
+    vecs, truth = [], []
     for k, c in enumerate(centres):
-        for _ in range(4):
-            v = c + 0.2 * rng.normal(size=16)
+        for _ in range(n_per):
+            v = c + spread * rng.normal(size=dim)
             vecs.append(v / np.linalg.norm(v))
-            owners.append(f"c{k}")
-    vecs = np.array(vecs, dtype=np.float32)
-    t1 = calibrate_threshold(vecs, owners)
-    assert t1 == calibrate_threshold(vecs, owners)
-    # leave-one-out: each prototype's best similarity to its own code's other prototypes (positives)
-    # and to each other code (negatives); the separable case must be split exactly
-    sims = vecs @ vecs.T
-    np.fill_diagonal(sims, -1)
-    own = [max(sims[i, j] for j in range(12) if owners[j] == owners[i]) for i in range(12)]
-    other = [max(sims[i, j] for j in range(12) if owners[j] == c) for i in range(12) for c in {"c0", "c1", "c2"} - {owners[i]}]
-    assert max(other) < min(own)
-    assert max(other) < t1 <= min(own)
+            truth.append(k)
+    return np.array(vecs, dtype=np.float32), np.array(truth)
+
+
+def test_classifier_learns_from_rule_codings_and_is_reproducible():
+    """Weak supervision: a few rule-coded units of a code teach it the rest of that talk."""
+    rng = np.random.default_rng(0)
+    vecs, truth = _clusters(rng, 40)
+    positives = np.zeros((len(vecs), 2), dtype=bool)
+    positives[np.flatnonzero(truth == 0)[:5], 0] = True  # the rules found 5 of 40 "abuse" units
+    positives[np.flatnonzero(truth == 1)[:5], 1] = True
+    protos = np.vstack([vecs[truth == 0][:1], vecs[truth == 1][:1]])
+    w, b = train_code_classifiers(vecs, positives, protos, ["abuse", "debt"], ["abuse", "debt"])
+    probs = classify(vecs, w, b)
+    unlabelled = ~positives.any(axis=1)
+    # the other 35 units of each cluster are recognised, and none of the other cluster's
+    assert (probs[unlabelled & (truth == 0), 0] >= 0.5).mean() > 0.9
+    assert (probs[unlabelled & (truth == 1), 0] < 0.5).mean() > 0.9
+    assert (probs[unlabelled & (truth == 1), 1] >= 0.5).mean() > 0.9
+    w2, b2 = train_code_classifiers(vecs, positives, protos, ["abuse", "debt"], ["abuse", "debt"])
+    assert np.array_equal(w, w2) and np.array_equal(b, b2)
+
+
+def test_classifier_caps_negatives_reproducibly():
+    rng = np.random.default_rng(1)
+    vecs, truth = _clusters(rng, 60)
+    positives = np.zeros((len(vecs), 1), dtype=bool)
+    positives[np.flatnonzero(truth == 0)[:6], 0] = True
+    protos = vecs[truth == 0][:1]
+    runs = [train_code_classifiers(vecs, positives, protos, ["a"], ["a"], max_negatives=20) for _ in range(2)]
+    assert np.array_equal(runs[0][0], runs[1][0])
+    assert (classify(vecs[truth == 1], *runs[0])[:, 0] < 0.5).mean() > 0.9
+
+
+def test_code_without_positives_is_never_suggested():
+    vecs = np.eye(4, dtype=np.float32)
+    w, b = train_code_classifiers(vecs, np.zeros((4, 2), dtype=bool), vecs[:1], ["a"], ["a", "b"])
+    assert (classify(vecs, w, b)[:, 1] < 1e-3).all()
+
+
+def test_context_vectors_stay_inside_the_turn():
+    v = np.eye(4, dtype=np.float32)
+    ctx = context_vectors(v, [("d", 1), ("d", 1), ("d", 2), ("e", 2)], weight=0.5)
+    assert np.allclose(ctx[0], np.array([1, 0.5, 0, 0]) / np.linalg.norm([1, 0.5]))
+    assert np.allclose(ctx[2], [0, 0, 1, 0]) and np.allclose(ctx[3], [0, 0, 0, 1])  # other turn, other document
+
+
+def _passage_units():
+    return pd.DataFrame({"unit_id": [f"u{i}" for i in range(6)], "document": ["d"] * 6,
+                         "turn": [1, 1, 1, 1, 2, 2], "start": [0, 10, 20, 30, 40, 50], "end": [9, 19, 29, 39, 49, 59],
+                         "text": ["He hit me.", "Every night.", "The rent.", "In the rain.", "Yes.", "And more."]})
+
+
+def _rule(unit, code="abuse", status="accepted", method="keyword"):
+    return {"unit_id": unit, "code": code, "start": 0, "end": 9, "status": status, "method": method,
+            "evidence": {"rule": "hit", "text": "hit"}}
+
+
+def test_passage_carries_a_rule_code_to_nearby_sentences_about_it():
+    units = _passage_units()
+    # scores for (abuse, debt, other1, other2): the code must rank in the unit's top 3
+    scores = np.array([[0.9, 0.1, 0.0, 0.0],   # u0: the rule-coded sentence
+                       [0.4, 0.3, 0.2, 0.1],   # u1: next sentence, abuse ranks 1st -> carried
+                       [0.1, 0.9, 0.8, 0.7],   # u2: about the rent, abuse ranks 4th -> not carried
+                       [0.5, 0.1, 0.0, 0.0],   # u3: three sentences on: outside the radius of 2
+                       [0.9, 0.0, 0.0, 0.0],   # u4: another turn -> not carried
+                       [0.9, 0.0, 0.0, 0.0]], dtype=np.float32)
+    codes = ["abuse", "debt", "other1", "other2"]
+    out = passage_suggestions(units, [_rule("u0")], scores, codes, {("u0", "abuse")}, {})
+    assert [(o["unit_id"], o["code"], o["status"], o["method"]) for o in out] == [("u1", "abuse", "suggested", "passage")]
+    assert out[0]["evidence"]["rank"] == 1 and out[0]["evidence"]["rule"] == "hit"
+    # a negated mention in the neighbour vetoes it; suggestions and hypotheticals do not spread
+    assert passage_suggestions(units, [_rule("u0")], scores, codes, set(), {"u1": {"abuse"}}) == []
+    assert passage_suggestions(units, [_rule("u0", status="suggested")], scores, codes, set(), {}) == []
+    assert passage_suggestions(units, [_rule("u0", method="semantic")], scores, codes, set(), {}) == []
 
 
 def test_prototypes_cover_definition_include_and_examples(tiny_codebook):
