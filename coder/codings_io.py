@@ -50,8 +50,8 @@ def locate_quote(quote: str, text: str) -> list[tuple[int, int]]:
 
     Examples
     --------
-    >>> locate_quote("got evicted", "we got\\nevicted. We got evicted again")
-    [(28, 39)]
+    >>> locate_quote("got evicted", "we got\\nevicted. We got evicted again")  # the exact match wins
+    [(19, 30)]
     >>> locate_quote("got  evicted", "we got\\nevicted.")
     [(3, 14)]
     """

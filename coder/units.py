@@ -46,8 +46,8 @@ def assign_units(units: pd.DataFrame, codings: pd.DataFrame) -> pd.DataFrame:
     ...                       "start": [0, 11], "end": [10, 30]})
     >>> codings = pd.DataFrame({"document": ["d", "d"], "code": ["debt", "drugs"],
     ...                         "start": [2, 5], "end": [30, 12]})
-    >>> assign_units(units, codings).values.tolist()
-    [['d@0:10', 'debt'], ['d@11:30', 'debt']]
+    >>> assign_units(units, codings).values.tolist()  # drugs covers 5 of the first unit's 10 characters
+    [['d@0:10', 'debt'], ['d@11:30', 'debt'], ['d@0:10', 'drugs']]
     """
     out_units: list[str] = []
     out_codes: list[str] = []
