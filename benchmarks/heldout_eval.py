@@ -55,7 +55,6 @@ from __future__ import annotations
 import argparse
 import bisect
 import csv
-import re
 import shutil
 import sys
 import tempfile
@@ -228,67 +227,6 @@ def build_project(material: Path, workdir: Path, *, codebook: Path = CODEBOOK):
     return project, {"import": report.as_dict(), "codebook": cb_report.as_dict(), "notes": notes, "labels": labels}
 
 
-_TS = r"\d{1,2}(?::\d{2}){1,2}"
-_STRICT_HEADER = re.compile(r"^\S.*? {2,}" + _TS + r"\s*$")  # the documented Otter form (docs/formats.md)
-
-
-def import_diagnostics(texts: dict[str, str], turns, labels: dict[str, dict[str, str]]) -> dict[str, Any]:
-    """Otter turn headers in the imported text that coder's parser did not take as turn starts.
-
-    Hand-edited Otter exports contain headers outside the documented ``Name  00:13`` form: a name
-    and a timestamp separated by one space, a name alone, or a timestamp alone.  Such a line and
-    the talk after it are read as a continuation of the previous turn, so the talk gets the
-    previous speaker's role.  ``labels``: document -> {speaker label: role} (the sidecars).
-    Returns the count of such lines per form, and the words whose role coder got wrong.
-    """
-    doc_turns = _turn_roles(turns)
-    forms: Counter = Counter()
-    per_doc: Counter = Counter()
-    words = Counter()
-    for doc, text in texts.items():
-        roles = labels.get(doc, {})
-        if not roles:
-            continue
-        names = "|".join(re.escape(lb) for lb in sorted(roles, key=len, reverse=True))
-        loose = re.compile(r"^(?:(?P<label>" + names + r")(?:\s+(?P<ts>" + _TS + r"))?|(?P<bare>" + _TS + r"))\s*$")
-        lines = text.split("\n")
-        starts, pos = [], 0
-        for line in lines:
-            starts.append(pos)
-            pos += len(line) + 1
-        headers = []  # (line index, label or None, recognised)
-        for i, line in enumerate(lines):
-            m = loose.match(line)
-            if m:
-                headers.append((i, m.group("label"), bool(_STRICT_HEADER.match(line))))
-        for k, (i, label, ok) in enumerate(headers):
-            if ok:
-                continue
-            line = lines[i]
-            form = ("timestamp only" if label is None else
-                    "name and timestamp with one space" if line.strip() != label else "name only")
-            forms[form] += 1
-            per_doc[doc] += 1
-            end_line = headers[k + 1][0] if k + 1 < len(headers) else len(lines)
-            seg_start = starts[i] + len(line) + 1
-            seg_end = starts[end_line] if end_line < len(lines) else len(text)
-            n = len(text[seg_start:seg_end].split())
-            got = _where(doc_turns.get(doc), seg_start, max(seg_start + 1, seg_end))
-            if label is None:
-                words["speaker unknown (timestamp-only header)"] += n
-            elif roles[label] == "participant" and got != "participant":
-                words["participant talk read as interviewer talk (not coded)"] += n
-            elif roles[label] == "interviewer" and got in ("participant", "mixed"):
-                words["interviewer talk read as participant talk (coded)"] += n
-    return {"unrecognised_headers": sum(forms.values()), "forms": dict(forms), "documents": dict(per_doc),
-            "words": dict(words)}
-
-
-# --------------------------------------------------------------------------- gold conversion
-
-
-def _nearest(hits: list[tuple[int, int]], pos: int) -> tuple[int, int]:
-    return min(hits, key=lambda h: (abs(h[0] - pos), h[0]))
 
 
 def _turn_roles(turns) -> dict[str, tuple[list[int], list[int], list[str]]]:
@@ -445,7 +383,6 @@ def prepare(material: Path, workdir: Path) -> dict[str, Any]:
     report["gold_unit_code_pairs"] = int(len(pairs))
     report["gold_units"] = int(pairs["unit_id"].nunique()) if len(pairs) else 0
     turns_by_role = tf.groupby("role").size().to_dict()
-    info["otter"] = import_diagnostics(texts, zip(tf["document"], tf["start"], tf["end"], tf["role"]), info["labels"])
     return {"project": project, "gold_file": gold_file, "rows": rows, "report": report, "texts": texts,
             "units": int(len(units)), "documents": len(texts), "turns": turns_by_role, **info}
 
@@ -495,7 +432,6 @@ def evaluate_heldout(material: Path, workdir: Path, *, quiet: bool = False) -> d
         "units": prep["units"],
         "import": {k: prep["import"].get(k) for k in ("added", "unchanged", "turns", "sentences", "warnings")},
         "sidecar_notes": prep["notes"],
-        "otter_import": prep["otter"],
         "gold": prep["report"],
         "methods": methods,
         "seconds": {"prepare": round(t_prep, 1), "total": round(total, 1)},
@@ -518,10 +454,8 @@ def print_report(res: dict[str, Any]) -> None:
         print(f"note: {g['raw_offsets_not_matching_seltext']} QualCoder offsets do not match the raw file text")
     for note in res["sidecar_notes"]:
         print(f"note: {note}")
-    ot = res["otter_import"]
-    if ot["unrecognised_headers"]:
-        print(f"import: {ot['unrecognised_headers']} Otter turn headers not in the 'Name  00:13' form were read as "
-              f"text of the previous turn {ot['forms']} in {ot['documents']}; words affected: {ot['words']}")
+    for w in res["import"].get("warnings") or []:
+        print(f"import warning: {w}")
     print()
     print("| method | micro precision | micro recall | micro F1 | macro F1 |")
     print("|---|---|---|---|---|")

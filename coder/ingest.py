@@ -61,6 +61,10 @@ _TURN_RE = re.compile(
 )
 _TURN_EMPTY_RE = re.compile(r"^(?:[\[(](?P<ts>" + _TS + r")[\])]\s*)?(?P<label>[A-Za-z][A-Za-z0-9'’._ -]{0,39}?)\s*:\s*$")
 _OTTER_RE = re.compile(r"^(?P<label>\S.*?) {2,}(?P<ts>\d{1,2}(?::\d{2}){1,2})\s*$")
+# Hand-edited Otter exports also have "Name 21:04" (one space), "Name" alone, and "21:04" alone as turn headers.
+_OTTER_LOOSE_RE = re.compile(r"^(?P<label>\S.*?)\s+(?P<ts>\d{1,2}(?::\d{2}){1,2})\s*$")
+_TIMESTAMP_ONLY_RE = re.compile(r"^\s*(?P<ts>\d{1,2}(?::\d{2}){1,2})\s*$")
+UNKNOWN_SPEAKER = "unknown speaker"
 _SRT_HEAD_RE = re.compile(r"^\s*\d+\s*\n\s*\d{1,2}:\d{2}:\d{2}[,.]\d{1,3}\s*-->", re.M)
 
 
@@ -406,10 +410,11 @@ def parse_text(
     declared = bool(speakers)
     interviewer_set = {s.lower() for s in interviewer}
 
+    header_warnings: list[str] = []
     if format in ("text", "docx"):
         text, turns_raw = body, _text_turns(body, offset, source, speakers if declared else None)
     elif format == "otter":
-        text, turns_raw = body, _otter_turns(body, offset, source)
+        text, (turns_raw, header_warnings) = body, _otter_turns(body, offset, source, speakers)
     elif format == "vtt":
         text, turns_raw = _cue_text(_vtt_cues(raw_text, source), source)
     elif format == "srt":
@@ -427,9 +432,11 @@ def parse_text(
         }[format]
         raise TranscriptError(f"no speaker turns found; {hint}, or force one with --format", path=source)
 
-    warnings: list[str] = []
+    warnings: list[str] = list(header_warnings)
     turns: list[Turn] = []
     for i, (label, start, end, ts, line) in enumerate(turns_raw):
+        if label == UNKNOWN_SPEAKER and label not in speakers:
+            speakers[label] = Speaker(label=label, role="other")
         if label not in speakers:
             if declared:
                 raise TranscriptError(
@@ -523,21 +530,49 @@ def _looks_like_label(label: str | None) -> bool:
     return 0 < len(words) <= 3 and all(w[0].isupper() or w[0].isdigit() for w in words)
 
 
-def _otter_turns(body: str, offset: int, source: str):
+def _otter_turns(body: str, offset: int, source: str, declared: Iterable[str] = ()) -> tuple[list[tuple], list[str]]:
+    """Turns of an Otter.ai export, and warnings about headers that were not in Otter's own form.
+
+    Otter writes "Name  00:13" (two spaces).  Transcripts edited by hand also
+    have "Name 00:13", a known name alone, or a timestamp alone on a line of
+    its own after a blank line; read as text, each would silently put a
+    speaker's talk into the previous speaker's turn (participant talk read as
+    interviewer talk is never coded).  A name counts as known when it heads an
+    Otter-form turn elsewhere in the file or is declared in ``speakers``.  A
+    timestamp alone starts a turn of :data:`UNKNOWN_SPEAKER` (role ``other``,
+    not coded), and the warning names the line so the speaker can be added.
+    """
     lines = body.split("\n")
     starts = _line_starts(body)
+    known = {m.group("label").strip() for m in map(_OTTER_RE.match, lines) if m} | set(declared)
     turns: list[list] = []
+    loose: dict[str, list[int]] = {}
     current = None
     for i, line in enumerate(lines):
         m = _OTTER_RE.match(line)
-        if m:
-            current = [m.group("label").strip(), None, None, _parse_ts(m.group("ts")), offset + i + 1]
+        header = (m.group("label").strip(), m.group("ts")) if m else None
+        if header is None and (i == 0 or not lines[i - 1].strip()) and line.strip():
+            stripped = line.strip()
+            m = _OTTER_LOOSE_RE.match(stripped)
+            if m and m.group("label").strip() in known:
+                header, kind = (m.group("label").strip(), m.group("ts")), "name and time with one space"
+            elif stripped in known:
+                header, kind = (stripped, None), "a name alone"
+            elif (m := _TIMESTAMP_ONLY_RE.match(stripped)) is not None:
+                header, kind = (UNKNOWN_SPEAKER, m.group("ts")), "a time with no name (read as an unknown speaker, not coded)"
+            if header is not None:
+                loose.setdefault(kind, []).append(offset + i + 1)
+        if header is not None:
+            current = [header[0], None, None, _parse_ts(header[1]) if header[1] else None, offset + i + 1]
             turns.append(current)
         elif current is not None and line.strip():
             if current[1] is None:
                 current[1] = starts[i] + (len(line) - len(line.lstrip()))
             current[2] = starts[i] + len(line.rstrip())
-    return [tuple(t) for t in turns if t[1] is not None]
+    warnings = [f"{source}: {len(at)} turn header(s) with {kind}, line(s) {', '.join(map(str, at[:8]))}"
+                + (" …" if len(at) > 8 else "") + "; Otter's own form is 'Name  00:13'"
+                for kind, at in loose.items()]
+    return [tuple(t) for t in turns if t[1] is not None], warnings
 
 
 @dataclass

@@ -67,19 +67,6 @@ def test_keep_inside_repository_is_refused(tmp_path, capsys):
     assert not (REPO / "heldout-project").exists()
 
 
-def test_import_diagnostics_finds_headers_outside_the_otter_form():
-    text = ("Ann Int  00:01\nHello there.\n\nP01  00:05\nFirst answer.\n\nAnn Int 00:09\nSecond question here.\n\n"
-            "P01\nSecond answer words.\n\n00:20\nWho said this?\n")
-    # as coder reads it: two turns only, the rest continues them
-    turns = [("d", text.index("Hello"), text.index("First") - 2, "interviewer"),
-             ("d", text.index("First"), len(text) - 1, "participant")]
-    out = he.import_diagnostics({"d": text}, turns, {"d": {"Ann Int": "interviewer", "P01": "participant"}})
-    assert out["unrecognised_headers"] == 3
-    assert out["forms"] == {"name and timestamp with one space": 1, "name only": 1, "timestamp only": 1}
-    assert out["words"]["interviewer talk read as participant talk (coded)"] == 3
-    assert out["words"]["speaker unknown (timestamp-only header)"] == 3
-
-
 def test_every_fine_code_maps_to_a_codebook_code(material):
     codes = he.code_map(material)
     assert len(codes) == 230  # EXPECTED_VALUES.md §5

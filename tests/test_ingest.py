@@ -222,7 +222,38 @@ def test_real_otter_exports_keep_qualcoder_offsets(shared_testdata):
         assert p.text[int(row["pos0"]):int(row["pos1"])] == row["seltext"]
         checked += 1
     assert checked == 753
+    loose = 0
     for p in parsed.values():
         assert p.format == "otter"
-        assert {t.role for t in p.turns} == {"interviewer", "participant"}
+        assert {"interviewer", "participant"} <= {t.role for t in p.turns} <= {"interviewer", "participant", "other"}
         assert all(p.text[t.start:t.end].strip() for t in p.turns)
+        loose += sum(int(w.split(": ")[1].split()[0]) for w in p.warnings if "turn header(s)" in w)
+    # hand-edited headers, counted independently: 19 'Name 21:04', 10 name alone, 3 time alone
+    assert loose == 32
+
+
+def test_otter_headers_edited_by_hand_still_start_turns():
+    """Real hand-edited Otter exports have 'Name 00:05', a name alone, or a time alone as headers.
+
+    Read as text, they put a participant's talk into the interviewer's turn, where it is never coded.
+    """
+    from coder.ingest import parse_text
+
+    text = ("Sara Smith  00:00\nWhat did you do?\n\nJo Bloggs 00:05\nI archived the data.\n\n"
+            "Sara Smith\nWhy?\n\n00:20\nBecause.\n\nJo Bloggs  00:30\nWe met at 10:30\n\nSo I said 10:30\n")
+    speakers = {"Sara Smith": {"role": "interviewer"}, "Jo Bloggs": {"role": "participant"}}
+    p = parse_text(text, format="otter", meta_override={"speakers": speakers})
+    got = [(t.label, t.role, text[t.start:t.end], t.line) for t in p.turns]
+    assert got == [("Sara Smith", "interviewer", "What did you do?", 1),
+                   ("Jo Bloggs", "participant", "I archived the data.", 4),
+                   ("Sara Smith", "interviewer", "Why?", 7),
+                   ("unknown speaker", "other", "Because.", 10),  # kept, not coded, and reported
+                   ("Jo Bloggs", "participant", "We met at 10:30\n\nSo I said 10:30", 13)]  # talk, not headers
+    assert len(p.warnings) == 3
+    assert any("one space, line(s) 4" in w for w in p.warnings)
+    assert any("a name alone, line(s) 7" in w for w in p.warnings)
+    assert any("unknown speaker, not coded), line(s) 10" in w for w in p.warnings)
+
+
+def test_well_formed_otter_gives_no_header_warnings(transcripts):
+    assert read_transcript(transcripts / "C-otter.txt").warnings == []
