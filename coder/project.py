@@ -193,7 +193,8 @@ class Project:
 
         All files are read and checked before anything is written; then
         everything is written in one transaction.  Re-importing an unchanged
-        file changes nothing.  A changed file whose document id exists is
+        file changes nothing, unless ``replace=True`` and it now parses into
+        other turns (other ``interviewer`` labels, or a newer parser).  A changed file whose document id exists is
         refused unless ``replace=True``, which re-anchors the existing codings
         whose quoted text is still present and reports those it drops.
         """
@@ -217,8 +218,8 @@ class Project:
             todo: list[ParsedTranscript] = []
             for p in parsed:
                 old = existing.get(p.document)
-                if old is not None and old.source_hash == p.source_hash:
-                    report.unchanged.append(p.document)
+                if old is not None and old.source_hash == p.source_hash and not (replace and _turns_differ(s, p)):
+                    report.unchanged.append(p.document)  # (with replace, a newer parser's turns are taken up)
                 elif old is not None and old.content_hash == p.content_hash and not replace and old.case_id == p.case:
                     report.unchanged.append(p.document)  # same text, e.g. re-saved with another encoding
                 elif old is not None and not replace:
@@ -617,3 +618,10 @@ def _reanchor(quote: str, old_start: int, old_text: str, new_text: str) -> tuple
     target = old_start * scale
     best = min(hits, key=lambda h: abs(h - target))
     return best, best + len(quote)
+
+
+def _turns_differ(session, parsed: ParsedTranscript) -> bool:
+    """Do the stored turns of a document differ from a fresh parse of the same file?"""
+    stored = session.execute(select(TurnRow.label, TurnRow.role, TurnRow.start, TurnRow.end)
+                             .where(TurnRow.document_id == parsed.document).order_by(TurnRow.idx)).all()
+    return [tuple(r) for r in stored] != [(t.label, t.role, t.start, t.end) for t in parsed.turns]

@@ -287,3 +287,17 @@ def test_database_without_a_project_is_a_clear_error(tmp_path):
     sqlite3.connect(folder / "coder.db").execute("create table other (x int)")
     with pytest.raises(ProjectError, match="is not a coder project database .no schema version.; create one with 'coder init'"):
         Project.open(folder)
+
+
+def test_replace_takes_up_new_turns_of_an_unchanged_file(tmp_path):
+    """Same file, other roles (or a fixed parser): --replace re-reads it; a plain re-import does not."""
+    f = tmp_path / "t" / "call.txt"
+    f.parent.mkdir()
+    f.write_text("Alex Smith  00:00\nHow was the move?\n\nJo Bloggs  00:05\nWe got evicted in March.\n", encoding="utf-8")
+    p = Project.init(tmp_path / "proj")
+    p.import_files([f])
+    assert set(p.units_frame()["text"]) == {"How was the move?", "We got evicted in March."}  # both participants
+    assert p.import_files([f], interviewer=["Alex Smith"]).unchanged == ["call"]
+    report = p.import_files([f], interviewer=["Alex Smith"], replace=True)
+    assert report.replaced == ["call"]
+    assert p.units_frame()["text"].tolist() == ["We got evicted in March."]
