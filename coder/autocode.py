@@ -63,7 +63,7 @@ SEMANTIC_THRESHOLD = 0.5  # probability: the balanced classifiers' equal-cost bo
 CONTEXT_WEIGHT = 0.5  # weight of each neighbouring sentence (same turn) in a unit's context vector
 MAX_NEGATIVES = 20000  # negative units per code classifier (a fixed-seed sample beyond this)
 PASSAGE_RADIUS = 2  # sentences either side of a rule coding that its code may carry over to
-PASSAGE_TOP_K = 3  # ... when the code is among that sentence's three most similar codes
+PASSAGE_TOP_K = 3  # ... when the code is among that sentence's three most similar codes (fewer in small codebooks)
 PASSAGE_CONFIDENCE = 0.5
 
 
@@ -334,13 +334,15 @@ def passage_suggestions(units: pd.DataFrame, codings: Sequence[dict], scores: np
     the kids.").  For each *accepted* rule coding, the units up to ``radius``
     sentences before and after it in the same turn get a suggestion of that
     code when the code is among their ``top_k`` codes by semantic similarity
-    (a rank, so no similarity threshold is needed) and is not vetoed by a
+    (a rank, so no similarity threshold is needed; and in the top third of
+    the codebook's codes, at least the best one) and is not vetoed by a
     negated match there.  Units must be in reading order.
     """
     ids = units["unit_id"].tolist()
     row_of = {u: i for i, u in enumerate(ids)}
     turns = list(zip(units["document"], units["turn"])) if "turn" in units.columns else list(units["document"])
     cidx = {c: k for k, c in enumerate(codes)}
+    top_k = min(top_k, max(1, len(codes) // 3))  # and in the codebook's top third: of 3 codes, the best
     ranks = np.argsort(np.argsort(-scores, axis=1), axis=1) if len(scores) else scores
     seen = set(already)
     out = []
