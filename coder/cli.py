@@ -319,6 +319,10 @@ def evaluate(
     out.print(table)
     m = r.scores["micro"]
     out.print(f"micro P {_f(m['precision'])}  R {_f(m['recall'])}  F1 {_f(m['f1'])}   macro F1 {_f(r.scores['macro']['f1'])}", markup=False)
+    fo = r.extra["focus"]
+    out.print(f"recall on the {fo['unnamed_gold']} gold codings no keyword names: {_f(fo['unnamed_recall'])}; "
+              f"precision on {fo['negation_auto']} codings of mentions in negated sentences: {_f(fo['negation_precision'])}",
+              markup=False)
     if r.links:
         out.print(f"links: {r.links['tp']} of {r.links['gold']} gold found, {r.links['auto']} auto; "
                   f"P {_f(r.links['precision'])} R {_f(r.links['recall'])} F1 {_f(r.links['f1'])}", markup=False)

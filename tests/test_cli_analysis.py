@@ -127,8 +127,11 @@ def test_evaluate_json(coded, tmp_path):
     gold = tmp_path / "gold.csv"
     r = run("evaluate", coded, "--gold", gold, "--json")
     data = json.loads(r.stdout)
-    assert set(data) >= {"unit", "codes", "micro", "macro"}
+    assert set(data) >= {"unit", "codes", "micro", "macro", "focus"}
     assert data["codes"]["debt"]["tp"] == 2
+    assert set(data["focus"]) == {"unnamed_gold", "unnamed_recall", "negation_units", "negation_auto", "negation_precision"}
+    text = run("evaluate", coded, "--gold", gold).stdout
+    assert f"recall on the {data['focus']['unnamed_gold']} gold codings no keyword names:" in text
 
 
 def test_report_unknown_case_and_kind(coded, tmp_path):
