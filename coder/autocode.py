@@ -86,6 +86,13 @@ def code_units(units: pd.DataFrame, codebook: Codebook, matcher: RuleMatcher | N
     Returns ``(codings, diagnostics)``: one dict per (unit, code) and a
     diagnostics dict with per-rule match counts and, per unit, the codes
     whose only matches were negated (they veto semantic suggestions).
+
+    Per unit and code, the coding comes from the first plain match, else the
+    first hypothetical one; a code whose matches are all negated is not coded.
+    Matches arrive as columns (:meth:`RuleMatcher.match_table`, one table per
+    chunk of units, which bounds memory), and that choice is made with numpy
+    sorts over all of them at once; only the coding dicts themselves are built
+    one by one.
     """
     matcher = matcher or RuleMatcher(codebook)
     policy = {c.id: (c.hypothetical or codebook.hypotheticals) for c in codebook.codes}
@@ -99,47 +106,81 @@ def code_units(units: pd.DataFrame, codebook: Codebook, matcher: RuleMatcher | N
     docs_ = units["document"].tolist()
     starts = units["start"].tolist()
     ends = units["end"].tolist()
-    chunk = 20000
-    all_matches: list = []
+    chunk = 100_000
     for c0 in range(0, n, chunk):  # bounded memory: one chunk of units at a time
-        all_matches.extend(matcher.find_texts(texts[c0:c0 + chunk]))
+        table = matcher.match_table(texts[c0:c0 + chunk])
+        negated_count += _code_table(table, c0, policy, texts, ids, docs_, starts, ends, out, rule_hits,
+                                     negated_units)
         if progress:
             progress("rules", min(c0 + chunk, n), n)
-    for i, matches in enumerate(all_matches):
-        if not matches:
-            continue
-        best: dict[str, Any] = {}
-        for m in matches:
-            rule_hits[(m.code, m.rule)] += 1
-            if m.status == NEGATED:
-                negated_count += 1
-                continue
-            cur = best.get(m.code)
-            if cur is None or (cur.status == HYPOTHETICAL and m.status is None):
-                best[m.code] = m
-        for m in matches:
-            if m.status == NEGATED and m.code not in best:
-                negated_units[ids[i]].add(m.code)
-        for code, m in best.items():
-            if m.status == HYPOTHETICAL:
-                rule = policy[code]
-                if rule == "skip":
-                    continue
-                status, conf = ("accepted", _conf(m)) if rule == "code" else ("suggested", HYPOTHETICAL_CONFIDENCE)
-            else:
-                status, conf = "accepted", _conf(m)
-            out.append({
-                "unit_id": ids[i], "document": docs_[i], "code": code, "start": starts[i], "end": ends[i],
-                "status": status, "confidence": conf, "method": m.method,
-                "evidence": {"rule": m.rule, "match": [starts[i] + m.start_char, starts[i] + m.end_char],
-                             "text": texts[i][m.start_char:m.end_char],
-                             **({"hypothetical": m.trigger} if m.status == HYPOTHETICAL else {})},
-            })
     return out, {"rule_hits": rule_hits, "negated_units": negated_units, "negated_matches": negated_count}
 
 
-def _conf(m) -> float:
-    return KEYWORD_CONFIDENCE if m.method == "keyword" else PATTERN_CONFIDENCE
+def _code_table(table, offset: int, policy: dict[str, str], texts, ids, docs_, starts, ends, out: list[dict],
+                rule_hits: Counter, negated_units: dict[str, set[str]]) -> int:
+    """Append the codings of one :class:`~coder.rules.MatchTable` (units from ``offset``); returns negated count."""
+    if not len(table):
+        return 0
+    rules = table.rules
+    status = table.status
+    rule = table.rule
+    unit = table.unit
+    # rule hits, counted per (code, rule) in order of first appearance, as a Counter fed match by match would be
+    counts = np.bincount(rule, minlength=len(rules))
+    seen, first_row = np.unique(rule, return_index=True)
+    for r in seen[np.argsort(first_row, kind="stable")].tolist():
+        code, label, _method = rules[r]
+        rule_hits[(code, label)] += int(counts[r])
+    code_names = sorted({c for c, _, _ in rules})
+    code_of_rule = np.array([code_names.index(c) for c, _, _ in rules], dtype=np.int64)
+    code = code_of_rule[rule]
+    row = np.arange(len(rule), dtype=np.int64)
+    # per (unit, code): rows in order; the chosen row is the first plain one, else the first hypothetical one
+    order = np.lexsort((row, status == HYPOTHETICAL_CODE, status == NEGATED_CODE, code, unit))
+    u, c, st = unit[order], code[order], status[order]
+    head = np.ones(len(order), dtype=bool)
+    head[1:] = (u[1:] != u[:-1]) | (c[1:] != c[:-1])
+    chosen = order[head]
+    only_negated = st[head] == NEGATED_CODE
+    for x in chosen[only_negated].tolist():
+        negated_units[ids[offset + int(unit[x])]].add(code_names[int(code[x])])
+    chosen = chosen[~only_negated]
+    # codes enter a unit's codings in order of their first match that is not negated
+    plain = np.flatnonzero(status != NEGATED_CODE)
+    pu, pc = unit[plain], code[plain]
+    by_group = np.lexsort((plain, pc, pu))
+    g_first = plain[by_group]
+    g_head = np.ones(len(by_group), dtype=bool)
+    g_head[1:] = (pu[by_group][1:] != pu[by_group][:-1]) | (pc[by_group][1:] != pc[by_group][:-1])
+    first_plain = g_first[g_head]  # one per (unit, code) group with a non-negated match, same group order as chosen
+    chosen = chosen[np.lexsort((first_plain, unit[chosen]))]
+    trigger = table.trigger
+    for x, u_, r, st_, sc, ec in zip(chosen.tolist(), unit[chosen].tolist(), rule[chosen].tolist(),
+                                     status[chosen].tolist(), table.start_char[chosen].tolist(),
+                                     table.end_char[chosen].tolist()):
+        code_id, label, method = rules[r]
+        i = offset + u_
+        if st_ == HYPOTHETICAL_CODE:
+            how = policy[code_id]
+            if how == "skip":
+                continue
+            status_, conf = ("accepted", _conf(method)) if how == "code" else ("suggested", HYPOTHETICAL_CONFIDENCE)
+            evidence = {"rule": label, "match": [starts[i] + sc, starts[i] + ec], "text": texts[i][sc:ec],
+                        "hypothetical": trigger[x]}
+        else:
+            status_, conf = "accepted", _conf(method)
+            evidence = {"rule": label, "match": [starts[i] + sc, starts[i] + ec], "text": texts[i][sc:ec]}
+        out.append({"unit_id": ids[i], "document": docs_[i], "code": code_id, "start": starts[i], "end": ends[i],
+                    "status": status_, "confidence": conf, "method": method, "evidence": evidence})
+    return int((status == NEGATED_CODE).sum())
+
+
+NEGATED_CODE, HYPOTHETICAL_CODE = 1, 2  # MatchTable.status values
+
+
+def _conf(method: str) -> float:
+    """Confidence of a rule coding from its match's method (``keyword`` or ``pattern``)."""
+    return KEYWORD_CONFIDENCE if method == "keyword" else PATTERN_CONFIDENCE
 
 
 def rule_warnings(codebook: Codebook, rule_hits: Counter, n_units: int, semantic: bool) -> list[str]:
