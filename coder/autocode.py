@@ -391,15 +391,16 @@ def auto_code(project, *, semantic: bool = True, threshold: float | None = None,
         s.execute(delete(Coding).where(Coding.coder == "auto"))
         s.execute(delete(Link).where(Link.coder == "auto"))
         now = store.utcnow()
-        rows = [{"document_id": c["document"], "code": c["code"], "start": c["start"], "end": c["end"],
-                 "coder": "auto", "codebook_version_id": cbv.id, "status": c["status"],
-                 "confidence": c["confidence"], "method": c["method"], "evidence": c["evidence"],
-                 "run_id": run.id, "created": now} for c in codings]
-        conn = s.connection()  # Core executemany: the ORM bulk path costs several times more per row
-        for i in range(0, len(rows), 5000):
-            conn.execute(Coding.__table__.insert(), rows[i:i + 5000])
-            if progress:
-                progress("write", min(i + 5000, len(rows)), len(rows))
+        # one tuple per coding; on SQLite store.insert_many binds them through the DBAPI's executemany
+        # (values processed exactly as SQLAlchemy would), elsewhere through Core executemany
+        columns = ("document_id", "code", "start", "end", "coder", "codebook_version_id", "status", "confidence",
+                   "method", "evidence", "run_id", "created")
+        cbv_id, run_id_ = cbv.id, run.id
+        rows = [(c["document"], c["code"], c["start"], c["end"], "auto", cbv_id, c["status"], c["confidence"],
+                 c["method"], c["evidence"], run_id_, now) for c in codings]
+        conn = s.connection()
+        store.insert_many(conn, Coding.__table__, columns, rows,
+                          progress=(lambda done, total: progress("write", done, total)) if progress else None)
         if found_links:
             conn.execute(Link.__table__.insert(), [{**lk, "coder": "auto", "run_id": run.id, "created": now}
                                                    for lk in found_links])

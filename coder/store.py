@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Sequence
 
 from sqlalchemy import (
     JSON,
@@ -60,6 +60,7 @@ __all__ = [
     "migrate",
     "MIGRATIONS",
     "utcnow",
+    "insert_many",
 ]
 
 SCHEMA_VERSION = 1
@@ -326,6 +327,48 @@ def migrate(engine: Engine) -> tuple[int, int]:
     with engine.begin() as conn:  # tables added in this version that a migration did not create
         Base.metadata.create_all(conn)
     return start, version
+
+
+def insert_many(conn, table, columns: Sequence[str], rows: Sequence[Sequence[Any]], *, chunk: int = 5000,
+                progress: Callable[[int, int], None] | None = None, fast: bool | None = None) -> None:
+    """Insert many rows (tuples of values for ``columns``) into ``table`` on a Core connection.
+
+    On SQLite the values are turned into what SQLAlchemy would bind — each
+    column type's own bind processor, such as the JSON serializer — column by
+    column, and the DBAPI's ``executemany`` runs the statement SQLAlchemy
+    compiles for these columns (``conn.exec_driver_sql``): the same rows as
+    ``conn.execute(table.insert(), dicts)``, without SQLAlchemy's per-row
+    parameter handling, which costs several times the insert itself.  Other
+    backends (PostgreSQL …) take that generic Core path, as does ``fast=False``.
+    """
+    dialect = conn.dialect
+    if fast is None:
+        fast = dialect.name == "sqlite"
+    total = len(rows)
+    if fast:
+        compiled = table.insert().compile(dialect=dialect, column_keys=list(columns))
+        # positional parameters naming exactly the given columns (a Python-side default of an omitted
+        # column would add one SQLAlchemy computes per row: leave such tables to the Core path)
+        fast = bool(compiled.positional) and sorted(compiled.positiontup or ()) == sorted(columns)
+    if not fast:
+        for i in range(0, total, chunk):
+            conn.execute(table.insert(), [dict(zip(columns, r)) for r in rows[i:i + chunk]])
+            if progress:
+                progress(min(i + chunk, total), total)
+        return
+    slot = {name: k for k, name in enumerate(columns)}
+    order = [slot[name] for name in compiled.positiontup]  # bind parameter names are the column keys here
+    procs = [table.c[columns[k]].type.dialect_impl(dialect).bind_processor(dialect) for k in order]
+    sql = compiled.string
+    for i in range(0, total, chunk):
+        part = rows[i:i + chunk]
+        cols = []
+        for k, proc in zip(order, procs):
+            values = [r[k] for r in part]
+            cols.append(values if proc is None else [proc(v) for v in values])
+        conn.exec_driver_sql(sql, list(zip(*cols)))
+        if progress:
+            progress(min(i + chunk, total), total)
 
 
 def get_meta(session: Session, key: str, default: str | None = None) -> str | None:
