@@ -358,7 +358,7 @@ def insert_many(conn, table, columns: Sequence[str], rows: Sequence[Sequence[Any
         return
     slot = {name: k for k, name in enumerate(columns)}
     order = [slot[name] for name in compiled.positiontup]  # bind parameter names are the column keys here
-    procs = [table.c[columns[k]].type.dialect_impl(dialect).bind_processor(dialect) for k in order]
+    procs = [_bulk_processor(table.c[columns[k]].type, dialect) for k in order]
     sql = compiled.string
     for i in range(0, total, chunk):
         part = rows[i:i + chunk]
@@ -369,6 +369,41 @@ def insert_many(conn, table, columns: Sequence[str], rows: Sequence[Sequence[Any
         conn.exec_driver_sql(sql, list(zip(*cols)))
         if progress:
             progress(min(i + chunk, total), total)
+
+
+def _bulk_processor(type_, dialect) -> Callable[[Any], Any] | None:
+    """The column type's bind processor; for JSON bound with the default ``json.dumps``, the same C encoder
+    ``json.dumps`` builds for every call, built once (dicts and lists only; anything else as usual)."""
+    proc = type_.dialect_impl(dialect).bind_processor(dialect)
+    str_impl = getattr(type_, "_str_impl", None)
+    if (proc is None or not isinstance(type_, JSON) or getattr(dialect, "_json_serializer", "?") is not None
+            or str_impl is None or str_impl.dialect_impl(dialect).bind_processor(dialect) is not None):
+        return proc
+    from json import encoder as json_encoder
+
+    if json_encoder.c_make_encoder is None:
+        return proc
+    default = json.JSONEncoder()  # json.dumps' own settings
+    state: dict[str, Any] = {}
+
+    def make():  # exactly what JSONEncoder.iterencode(o, _one_shot=True) builds
+        return json_encoder.c_make_encoder({}, default.default, json_encoder.encode_basestring_ascii, None,
+                                           default.key_separator, default.item_separator, default.sort_keys,
+                                           default.skipkeys, default.allow_nan)
+
+    def process(value):
+        if type(value) is not dict and type(value) is not list:
+            return proc(value)
+        try:
+            return "".join(state["encode"](value, 0))
+        except KeyError:
+            state["encode"] = make()
+            return process(value)
+        except Exception:
+            state["encode"] = make()  # fresh circular-reference markers after a failure
+            return proc(value)  # raises as json.dumps does
+
+    return process
 
 
 def get_meta(session: Session, key: str, default: str | None = None) -> str | None:
