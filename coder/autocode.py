@@ -43,6 +43,7 @@ from sqlalchemy import delete
 
 from .codebook import Codebook
 from .errors import AnalysisError
+from .gcpause import gc_paused
 from .rules import HYPOTHETICAL, NEGATED, RuleMatcher
 
 __all__ = ["auto_code", "compute_codings", "code_units", "CodeRunReport", "calibrate_threshold", "prototypes", "baseline_code",
@@ -90,7 +91,7 @@ def code_units(units: pd.DataFrame, codebook: Codebook, matcher: RuleMatcher | N
     Per unit and code, the coding comes from the first plain match, else the
     first hypothetical one; a code whose matches are all negated is not coded.
     Matches arrive as columns (:meth:`RuleMatcher.match_table`, one table per
-    chunk of units, which bounds memory), and that choice is made with numpy
+    chunk of 250,000 units, which bounds memory), and that choice is made with numpy
     sorts over all of them at once; only the coding dicts themselves are built
     one by one.
     """
@@ -106,13 +107,14 @@ def code_units(units: pd.DataFrame, codebook: Codebook, matcher: RuleMatcher | N
     docs_ = units["document"].tolist()
     starts = units["start"].tolist()
     ends = units["end"].tolist()
-    chunk = 100_000
-    for c0 in range(0, n, chunk):  # bounded memory: one chunk of units at a time
-        table = matcher.match_table(texts[c0:c0 + chunk])
-        negated_count += _code_table(table, c0, policy, texts, ids, docs_, starts, ends, out, rule_hits,
-                                     negated_units)
-        if progress:
-            progress("rules", min(c0 + chunk, n), n)
+    chunk = 250_000  # units (about 2 million words): one chunk for most projects
+    with gc_paused():  # hundreds of thousands of acyclic objects: see coder.gcpause
+        for c0 in range(0, n, chunk):  # bounded memory: one chunk of units at a time
+            table = matcher.match_table(texts[c0:c0 + chunk])
+            negated_count += _code_table(table, c0, policy, texts, ids, docs_, starts, ends, out, rule_hits,
+                                         negated_units)
+            if progress:
+                progress("rules", min(c0 + chunk, n), n)
     return out, {"rule_hits": rule_hits, "negated_units": negated_units, "negated_matches": negated_count}
 
 
@@ -154,24 +156,27 @@ def _code_table(table, offset: int, policy: dict[str, str], texts, ids, docs_, s
     g_head[1:] = (pu[by_group][1:] != pu[by_group][:-1]) | (pc[by_group][1:] != pc[by_group][:-1])
     first_plain = g_first[g_head]  # one per (unit, code) group with a non-negated match, same group order as chosen
     chosen = chosen[np.lexsort((first_plain, unit[chosen]))]
+    # hypothetical matches: coded as the code's policy says (skip, code, or a low-confidence suggestion)
+    how = [policy[c] for c, _, _ in rules]
+    hyp = status[chosen] == HYPOTHETICAL_CODE
+    chosen = chosen[~(hyp & np.array([h == "skip" for h in how], dtype=bool)[rule[chosen]])]
+    codes_ = [c for c, _, _ in rules]
+    labels = [lb for _, lb, _ in rules]
+    methods = [m for _, _, m in rules]
+    conf = [_conf(m) for m in methods]
+    hyp_status = ["accepted" if h == "code" else "suggested" for h in how]
+    hyp_conf = [c if h == "code" else HYPOTHETICAL_CONFIDENCE for c, h in zip(conf, how)]
     trigger = table.trigger
-    for x, u_, r, st_, sc, ec in zip(chosen.tolist(), unit[chosen].tolist(), rule[chosen].tolist(),
-                                     status[chosen].tolist(), table.start_char[chosen].tolist(),
-                                     table.end_char[chosen].tolist()):
-        code_id, label, method = rules[r]
-        i = offset + u_
-        if st_ == HYPOTHETICAL_CODE:
-            how = policy[code_id]
-            if how == "skip":
-                continue
-            status_, conf = ("accepted", _conf(method)) if how == "code" else ("suggested", HYPOTHETICAL_CONFIDENCE)
-            evidence = {"rule": label, "match": [starts[i] + sc, starts[i] + ec], "text": texts[i][sc:ec],
-                        "hypothetical": trigger[x]}
-        else:
-            status_, conf = "accepted", _conf(method)
-            evidence = {"rule": label, "match": [starts[i] + sc, starts[i] + ec], "text": texts[i][sc:ec]}
-        out.append({"unit_id": ids[i], "document": docs_[i], "code": code_id, "start": starts[i], "end": ends[i],
-                    "status": status_, "confidence": conf, "method": method, "evidence": evidence})
+    out.extend([
+        {"unit_id": ids[i], "document": docs_[i], "code": codes_[r], "start": starts[i], "end": ends[i],
+         "status": hyp_status[r] if h else "accepted", "confidence": hyp_conf[r] if h else conf[r],
+         "method": methods[r],
+         "evidence": ({"rule": labels[r], "match": [starts[i] + a, starts[i] + b], "text": texts[i][a:b],
+                       "hypothetical": trigger[x]} if h else
+                      {"rule": labels[r], "match": [starts[i] + a, starts[i] + b], "text": texts[i][a:b]})}
+        for x, i, r, h, a, b in zip(chosen.tolist(), (unit[chosen] + offset).tolist(), rule[chosen].tolist(),
+                                    (status[chosen] == HYPOTHETICAL_CODE).tolist(), table.start_char[chosen].tolist(),
+                                    table.end_char[chosen].tolist())])
     return int((status == NEGATED_CODE).sum())
 
 
@@ -396,11 +401,12 @@ def auto_code(project, *, semantic: bool = True, threshold: float | None = None,
         columns = ("document_id", "code", "start", "end", "coder", "codebook_version_id", "status", "confidence",
                    "method", "evidence", "run_id", "created")
         cbv_id, run_id_ = cbv.id, run.id
-        rows = [(c["document"], c["code"], c["start"], c["end"], "auto", cbv_id, c["status"], c["confidence"],
-                 c["method"], c["evidence"], run_id_, now) for c in codings]
         conn = s.connection()
-        store.insert_many(conn, Coding.__table__, columns, rows,
-                          progress=(lambda done, total: progress("write", done, total)) if progress else None)
+        with gc_paused():  # see coder.gcpause
+            rows = [(c["document"], c["code"], c["start"], c["end"], "auto", cbv_id, c["status"], c["confidence"],
+                     c["method"], c["evidence"], run_id_, now) for c in codings]
+            store.insert_many(conn, Coding.__table__, columns, rows,
+                              progress=(lambda done, total: progress("write", done, total)) if progress else None)
         if found_links:
             conn.execute(Link.__table__.insert(), [{**lk, "coder": "auto", "run_id": run.id, "created": now}
                                                    for lk in found_links])

@@ -30,6 +30,7 @@ from .errors import AnalysisError, CodingsError, InputError, ProjectError
 from .ingest import ParsedTranscript, is_transcript_file, read_transcript
 from .provenance import versions
 from .segment import DEFAULT_MODEL, split_sentences
+from .gcpause import gc_paused
 from .store import (
     Case,
     CodebookVersion,
@@ -442,7 +443,7 @@ class Project:
         cb = self.codebook(required=False)
         unit = unit or (cb.unit if cb else "sentence")
         roles = tuple(roles or (cb.code_speakers if cb else ("participant",)))
-        with session_scope(self.engine) as s:
+        with session_scope(self.engine) as s, gc_paused():  # 100,000s of row tuples: see coder.gcpause
             conn = s.connection()  # Core rows: the ORM's row handling costs more than the query itself here
             texts = dict(conn.execute(select(Document.id, Document.text)).all()) if with_text else {}
             if unit == "turn":
@@ -459,20 +460,8 @@ class Project:
                         .where(TurnRow.role.in_(roles))
                         .order_by(SentenceRow.document_id, SentenceRow.start))
             rows = _plain_rows(conn, stmt)
-        df = pd.DataFrame.from_records(rows, columns=["document", "case", "turn", "label", "role", "start", "end"])
-        if not rows:  # the frame (and its dtypes) of no units
-            df.insert(0, "unit_id", df["document"] + "@" + df["start"].astype(str) + ":" + df["end"].astype(str))
-            df.insert(6, "position", df.groupby("document").cumcount())
-            if with_text:
-                df["text"] = [texts[d][a:b] for d, a, b in zip(df["document"], df["start"], df["end"])]
-            return df
-        # from Python lists: the same strings as pandas' column sums, several times faster
-        documents, starts, ends = df["document"].tolist(), df["start"].tolist(), df["end"].tolist()
-        df.insert(0, "unit_id", [f"{d}@{a}:{b}" for d, a, b in zip(documents, starts, ends)])
-        df.insert(6, "position", df.groupby("document").cumcount())
-        if with_text:
-            df["text"] = [texts[d][a:b] for d, a, b in zip(documents, starts, ends)]
-        return df
+        with gc_paused():
+            return _units_frame(rows, texts, with_text)
 
     def coders(self) -> pd.DataFrame:
         with session_scope(self.engine) as s:
@@ -642,3 +631,21 @@ def _plain_rows(conn, stmt) -> list[tuple]:
         result.close()
         return rows
     return [tuple(r) for r in result.all()]
+
+
+def _units_frame(rows: list[tuple], texts: dict[str, str], with_text: bool) -> pd.DataFrame:
+    """The units frame from (document, case, turn, label, role, start, end) rows, in order."""
+    df = pd.DataFrame.from_records(rows, columns=["document", "case", "turn", "label", "role", "start", "end"])
+    if not rows:  # the frame (and its dtypes) of no units
+        df.insert(0, "unit_id", df["document"] + "@" + df["start"].astype(str) + ":" + df["end"].astype(str))
+        df.insert(6, "position", df.groupby("document").cumcount())
+        if with_text:
+            df["text"] = [texts[d][a:b] for d, a, b in zip(df["document"], df["start"], df["end"])]
+        return df
+    # from Python lists: the same strings as pandas' column sums, several times faster
+    documents, starts, ends = df["document"].tolist(), df["start"].tolist(), df["end"].tolist()
+    df.insert(0, "unit_id", [f"{d}@{a}:{b}" for d, a, b in zip(documents, starts, ends)])
+    df.insert(6, "position", df.groupby("document").cumcount())
+    if with_text:
+        df["text"] = [texts[d][a:b] for d, a, b in zip(documents, starts, ends)]
+    return df
