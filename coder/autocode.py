@@ -407,6 +407,7 @@ def auto_code(project, *, semantic: bool = True, threshold: float | None = None,
                      c["method"], c["evidence"], run_id_, now) for c in codings]
             store.insert_many(conn, Coding.__table__, columns, rows,
                               progress=(lambda done, total: progress("write", done, total)) if progress else None)
+            del rows  # freed here rather than left for the collector to walk once it resumes
         if found_links:
             conn.execute(Link.__table__.insert(), [{**lk, "coder": "auto", "run_id": run.id, "created": now}
                                                    for lk in found_links])

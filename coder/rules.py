@@ -355,7 +355,7 @@ class RuleMatcher:
                     hits[i].extend(self._matcher_hits(doc))
         return [self._resolve(doc, h) if h else [] for doc, h in zip(docs, hits)]
 
-    def find_texts(self, texts: Sequence[str], chunk: int = 100_000) -> list[list[Match]]:
+    def find_texts(self, texts: Sequence[str], chunk: int = 250_000) -> list[list[Match]]:
         """Rule matches for many unit texts: the fast path (see :meth:`match_table`), as lists of Match."""
         out: list[list[Match]] = []
         for c0 in range(0, len(texts), chunk):
