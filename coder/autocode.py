@@ -44,7 +44,7 @@ from sqlalchemy import delete
 from .codebook import Codebook
 from .errors import AnalysisError
 from .gcpause import gc_paused
-from .rules import HYPOTHETICAL, NEGATED, RuleMatcher
+from .rules import HYPOTHETICAL, NEGATED, RuleMatcher, default_workers
 
 __all__ = ["auto_code", "compute_codings", "code_units", "CodeRunReport", "calibrate_threshold", "prototypes", "baseline_code",
            "semantic_scores"]
@@ -81,7 +81,8 @@ class CodeRunReport:
 
 
 def code_units(units: pd.DataFrame, codebook: Codebook, matcher: RuleMatcher | None = None,
-               progress: Callable[[str, int, int], None] | None = None) -> tuple[list[dict], dict[str, Any]]:
+               progress: Callable[[str, int, int], None] | None = None, *,
+               workers: int | None = None) -> tuple[list[dict], dict[str, Any]]:
     """Rule-code units (columns unit_id, document, start, end, text); pure, no database.
 
     Returns ``(codings, diagnostics)``: one dict per (unit, code) and a
@@ -91,9 +92,15 @@ def code_units(units: pd.DataFrame, codebook: Codebook, matcher: RuleMatcher | N
     Per unit and code, the coding comes from the first plain match, else the
     first hypothetical one; a code whose matches are all negated is not coded.
     Matches arrive as columns (:meth:`RuleMatcher.match_table`, one table per
-    chunk of 250,000 units, which bounds memory), and that choice is made with numpy
-    sorts over all of them at once; only the coding dicts themselves are built
-    one by one.
+    chunk of 250,000 units, which bounds memory), and that choice is made with
+    numpy sorts over all of them at once; only the coding dicts themselves are
+    built one by one.
+
+    ``workers`` processes match the units (:meth:`RuleMatcher.match_tables`:
+    forked copies of this one, each with a consecutive part of the units); the
+    result is the same for any number.  By default
+    :func:`coder.rules.default_workers` decides: ``$CODER_WORKERS`` when set,
+    else 2 for 50,000 units or more on Linux with two or more CPUs, else 1.
     """
     matcher = matcher or RuleMatcher(codebook)
     policy = {c.id: (c.hypothetical or codebook.hypotheticals) for c in codebook.codes}
@@ -102,6 +109,7 @@ def code_units(units: pd.DataFrame, codebook: Codebook, matcher: RuleMatcher | N
     negated_units: dict[str, set[str]] = defaultdict(set)
     negated_count = 0
     n = len(units)
+    workers = default_workers(n) if workers is None else max(1, int(workers))
     texts = units["text"].tolist()
     ids = units["unit_id"].tolist()
     docs_ = units["document"].tolist()
@@ -110,9 +118,11 @@ def code_units(units: pd.DataFrame, codebook: Codebook, matcher: RuleMatcher | N
     chunk = 250_000  # units (about 2 million words): one chunk for most projects
     with gc_paused():  # hundreds of thousands of acyclic objects: see coder.gcpause
         for c0 in range(0, n, chunk):  # bounded memory: one chunk of units at a time
-            table = matcher.match_table(texts[c0:c0 + chunk])
-            negated_count += _code_table(table, c0, policy, texts, ids, docs_, starts, ends, out, rule_hits,
-                                         negated_units)
+            offset = c0
+            for table in matcher.match_tables(texts[c0:c0 + chunk], workers):
+                negated_count += _code_table(table, offset, policy, texts, ids, docs_, starts, ends, out,
+                                             rule_hits, negated_units)
+                offset += table.n_units
             if progress:
                 progress("rules", min(c0 + chunk, n), n)
     return out, {"rule_hits": rule_hits, "negated_units": negated_units, "negated_matches": negated_count}

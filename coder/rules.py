@@ -37,6 +37,11 @@ the codebook says what to do with them (``hypotheticals: low|skip|code``).
 
 from __future__ import annotations
 
+import gc
+import os
+import pickle
+import signal
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Iterable, Sequence
@@ -48,7 +53,8 @@ from spacy.attrs import NORM as NORM_ATTR
 from .codebook import Codebook
 from .vecmatch import CorpusArrays, PhraseIndex, VectorMatcher, compile_pattern
 
-__all__ = ["matching_nlp", "RuleMatcher", "Match", "MatchTable", "assess", "NEGATED", "HYPOTHETICAL"]
+__all__ = ["matching_nlp", "RuleMatcher", "Match", "MatchTable", "assess", "default_workers", "NEGATED",
+           "HYPOTHETICAL"]
 
 NEGATED = "negated"
 HYPOTHETICAL = "hypothetical"
@@ -362,6 +368,41 @@ class RuleMatcher:
             out.extend(self.match_table(texts[c0:c0 + chunk]).lists())
         return out
 
+    def match_tables(self, texts: Sequence[str], workers: int = 1) -> list["MatchTable"]:
+        """:meth:`match_table` over ``workers`` consecutive parts of ``texts``, matched side by side.
+
+        With ``workers`` > 1 (on systems with ``fork``), each part after the
+        first is matched by a forked copy of this process, which sends its
+        table back through a pipe, while this process matches the first part.
+        Matching one unit never depends on another, so the tables are the ones
+        one process makes for the same parts (tested).  A part whose process
+        fails is matched here instead.  Returns one table per part, in order.
+        """
+        texts = list(texts)
+        workers = max(1, min(int(workers), len(texts)))
+        if workers == 1 or not hasattr(os, "fork"):
+            return [self.match_table(texts)]
+        size = np.cumsum([len(t) + 1 for t in texts])  # parts of about equal text length
+        cuts = [0, *np.searchsorted(size, [size[-1] * k / workers for k in range(1, workers)]).tolist(), len(texts)]
+        parts = [(a, b) for a, b in zip(cuts[:-1], cuts[1:]) if b > a]
+        children: list[tuple[int, int] | None] = []
+        try:
+            for a, b in parts[1:]:
+                try:
+                    children.append(_fork_match_table(self, texts[a:b]))
+                except OSError:
+                    children.append(None)
+            tables = [self.match_table(texts[parts[0][0]:parts[0][1]])]
+            for k, (a, b) in enumerate(parts[1:]):
+                child, children[k] = children[k], None
+                table = _collect_match_table(child) if child is not None else None
+                tables.append(table if table is not None else self.match_table(texts[a:b]))
+            return tables
+        finally:
+            for child in children:  # only after an error here: stop and reap what is still running
+                if child is not None:
+                    _abandon(child)
+
     def match_table(self, texts: Sequence[str]) -> "MatchTable":
         """Rule matches for many unit texts, as columns: the fast path used by the auto-coder.
 
@@ -499,6 +540,64 @@ def _index(phrases) -> dict[str, list[tuple[str, ...]]]:
     for p in phrases:
         out.setdefault(p[0], []).append(p)
     return out
+
+
+WORKERS_ENV = "CODER_WORKERS"
+PARALLEL_MIN_UNITS = 50_000
+
+
+def default_workers(n_units: int) -> int:
+    """Processes to match ``n_units`` units with: ``$CODER_WORKERS`` when set, else 2 for 50,000 units or
+    more on Linux with at least two CPUs (forking pays off from there), else 1."""
+    env = os.environ.get(WORKERS_ENV, "").strip()
+    if env:
+        return max(1, int(env))
+    if n_units >= PARALLEL_MIN_UNITS and sys.platform.startswith("linux") and (os.cpu_count() or 1) >= 2:
+        return 2
+    return 1
+
+
+def _fork_match_table(matcher: "RuleMatcher", texts: list[str]) -> tuple[int, int]:
+    """Start a forked process that matches ``texts`` and writes the pickled table to a pipe: (pid, read end)."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: match, send, and leave without running any of the parent's clean-up
+        code = 1
+        try:
+            os.close(read)
+            gc.disable()
+            data = pickle.dumps(matcher.match_table(texts), protocol=pickle.HIGHEST_PROTOCOL)
+            with os.fdopen(write, "wb") as pipe:
+                pipe.write(data)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write)
+    return pid, read
+
+
+def _collect_match_table(child: tuple[int, int]) -> "MatchTable | None":
+    """The table a forked process sent, or None when it failed."""
+    pid, read = child
+    with os.fdopen(read, "rb") as pipe:
+        data = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0 or not data:
+        return None
+    return pickle.loads(data)
+
+
+def _abandon(child: tuple[int, int]) -> None:
+    pid, read = child
+    try:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    except OSError:
+        pass
+    try:
+        os.close(read)
+    except OSError:
+        pass
 
 
 _PSEUDO_AT = _index(PSEUDO)

@@ -253,3 +253,25 @@ def test_code_units_equals_the_per_unit_loop(sample_project, policy):
     assert list(diag["negated_units"].items()) == list(exp_diag["negated_units"].items())
     assert diag["negated_matches"] == exp_diag["negated_matches"] > 0
     assert len(got) > 500 and any("hypothetical" in c["evidence"] for c in got) == (policy != "skip")
+
+
+def test_code_units_with_forked_workers_equals_one_process(sample_project):
+    import json
+    import os
+
+    from coder.autocode import code_units
+    from coder.rules import RuleMatcher
+
+    if not hasattr(os, "fork"):
+        pytest.skip("no fork on this system")
+    cb = sample_project.codebook()
+    units = sample_project.units_frame()
+    rm = RuleMatcher(cb)
+    one, diag1 = code_units(units, cb, rm, workers=1)
+    two, diag2 = code_units(units, cb, rm, workers=2)
+    three, diag3 = code_units(units, cb, RuleMatcher(cb), workers=3)
+    assert json.dumps(one) == json.dumps(two) == json.dumps(three)
+    for d in (diag2, diag3):
+        assert list(d["rule_hits"].items()) == list(diag1["rule_hits"].items())
+        assert list(d["negated_units"].items()) == list(diag1["negated_units"].items())
+        assert d["negated_matches"] == diag1["negated_matches"]

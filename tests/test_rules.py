@@ -267,3 +267,65 @@ def test_vectorised_assessment_equals_assess():
         expected.append(_assess(norms, lowers, s - a, e - a))
     assert got == expected
     assert len(got) > 100_000 and {g[0] for g in got} == {None, NEGATED, HYPOTHETICAL}
+
+
+def test_parallel_match_tables_equal_one_process(monkeypatch):
+    """Forked workers each match a consecutive part; the tables are those of one process, and a part whose
+    worker cannot start or fails is matched in this process instead."""
+    import os
+    from pathlib import Path
+
+    from coder import rules
+    from coder.codebook import load_codebook
+
+    if not hasattr(os, "fork"):
+        pytest.skip("no fork on this system")
+    root = Path(__file__).resolve().parents[1]
+    rm = RuleMatcher(load_codebook(root / "codebooks" / "troubled_families.yaml"))
+    texts = sample_texts(root)
+    one = rm.match_table(texts).lists()
+
+    def joined(tables):
+        assert sum(t.n_units for t in tables) == len(texts)
+        return [ms for t in tables for ms in t.lists()]
+
+    assert joined(rm.match_tables(texts, 1)) == one
+    assert joined(rm.match_tables(texts, 3)) == one
+    assert len(rm.match_tables(texts, 3)) == 3
+    parent = os.getpid()
+    real = RuleMatcher.match_table
+
+    def fails_in_child(self, part):
+        if os.getpid() != parent:
+            raise RuntimeError("worker failure")
+        return real(self, part)
+
+    monkeypatch.setattr(RuleMatcher, "match_table", fails_in_child)
+    assert joined(rm.match_tables(texts, 2)) == one
+
+    def no_fork(*_a):
+        raise OSError("no more processes")
+
+    monkeypatch.setattr(rules, "_fork_match_table", no_fork)
+    assert joined(rm.match_tables(texts, 2)) == one
+
+
+def test_default_workers(monkeypatch):
+    from coder.rules import PARALLEL_MIN_UNITS, default_workers
+
+    monkeypatch.delenv("CODER_WORKERS", raising=False)
+    assert default_workers(10) == 1
+    monkeypatch.setenv("CODER_WORKERS", "3")
+    assert default_workers(10) == 3
+    monkeypatch.setenv("CODER_WORKERS", "1")
+    assert default_workers(PARALLEL_MIN_UNITS * 2) == 1
+
+
+def sample_texts(root):
+    from coder.ingest import read_transcript
+
+    texts = []
+    for name in ("TF01-mother.txt", "TF02-father-son.txt", "TF07-grandmother.txt"):
+        p = read_transcript(root / "transcripts_sample" / name)
+        texts += [p.text[t.start:t.end] for t in p.turns]
+    return texts + TRICKY
