@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter, defaultdict
+from operator import itemgetter
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
@@ -408,13 +409,13 @@ def auto_code(project, *, semantic: bool = True, threshold: float | None = None,
         now = store.utcnow()
         # one tuple per coding; on SQLite store.insert_many binds them through the DBAPI's executemany
         # (values processed exactly as SQLAlchemy would), elsewhere through Core executemany
-        columns = ("document_id", "code", "start", "end", "coder", "codebook_version_id", "status", "confidence",
-                   "method", "evidence", "run_id", "created")
-        cbv_id, run_id_ = cbv.id, run.id
+        columns = ("document_id", "code", "start", "end", "status", "confidence", "method", "evidence", "coder",
+                   "codebook_version_id", "run_id", "created")
+        coding_values = itemgetter("document", "code", "start", "end", "status", "confidence", "method", "evidence")
+        run_values = ("auto", cbv.id, run.id, now)
         conn = s.connection()
         with gc_paused():  # see coder.gcpause
-            rows = [(c["document"], c["code"], c["start"], c["end"], "auto", cbv_id, c["status"], c["confidence"],
-                     c["method"], c["evidence"], run_id_, now) for c in codings]
+            rows = [coding_values(c) + run_values for c in codings]
             store.insert_many(conn, Coding.__table__, columns, rows,
                               progress=(lambda done, total: progress("write", done, total)) if progress else None)
             del rows  # freed here rather than left for the collector to walk once it resumes

@@ -360,15 +360,54 @@ def insert_many(conn, table, columns: Sequence[str], rows: Sequence[Sequence[Any
     order = [slot[name] for name in compiled.positiontup]  # bind parameter names are the column keys here
     procs = [_bulk_processor(table.c[columns[k]].type, dialect) for k in order]
     sql = compiled.string
-    for i in range(0, total, chunk):
-        part = rows[i:i + chunk]
-        cols = []
-        for k, proc in zip(order, procs):
-            values = [r[k] for r in part]
-            cols.append(values if proc is None else [proc(v) for v in values])
-        conn.exec_driver_sql(sql, list(zip(*cols)))
-        if progress:
-            progress(min(i + chunk, total), total)
+    convert = _row_converter(order, procs)
+    cache = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    if cache is not None and ((cache < 0 and -cache < _BULK_CACHE_KIB) or 0 <= cache < _BULK_CACHE_KIB // 4):
+        # room for the new rows and index pages: otherwise SQLite writes dirty pages out mid-transaction
+        # and rewrites index pages it touches again; the setting is restored below
+        conn.exec_driver_sql(f"PRAGMA cache_size = -{_BULK_CACHE_KIB}")
+    else:
+        cache = None
+    try:
+        for i in range(0, total, chunk):
+            conn.exec_driver_sql(sql, convert(rows[i:i + chunk]))
+            if progress:
+                progress(min(i + chunk, total), total)
+    finally:
+        if cache is not None:
+            conn.exec_driver_sql(f"PRAGMA cache_size = {int(cache)}")
+
+
+_BULK_CACHE_KIB = 65536  # SQLite page cache during a bulk insert (allocated as used)
+
+
+def _row_converter(order: list[int], procs: list[Callable[[Any], Any] | None]):
+    """Rows to DBAPI parameter tuples: ``order[pos]`` is the row item bound at ``pos``, ``procs[pos]`` its
+    processor (or None)."""
+    from operator import itemgetter
+
+    processed = [pos for pos, proc in enumerate(procs) if proc is not None]
+    identity = order == list(range(len(order)))
+    pick = itemgetter(*order) if len(order) > 1 else (lambda r: (r[order[0]],))
+    if not processed:
+        return list if identity else (lambda part: [pick(r) for r in part])
+    if len(processed) == 1:  # the common case: one JSON column, spliced into each tuple
+        k = processed[0]
+        proc = procs[k]
+        if identity:
+            return lambda part: [(*r[:k], proc(r[k]), *r[k + 1:]) for r in part]
+        return lambda part: [(*t[:k], proc(t[k]), *t[k + 1:]) for t in map(pick, part)]
+
+    def convert(part):
+        out = []
+        for t in map(pick, part):
+            t = list(t)
+            for pos in processed:
+                t[pos] = procs[pos](t[pos])
+            out.append(tuple(t))
+        return out
+
+    return convert
 
 
 def _bulk_processor(type_, dialect) -> Callable[[Any], Any] | None:

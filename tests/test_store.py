@@ -84,3 +84,32 @@ def test_auto_code_rows_read_back_as_with_core_executemany(project, monkeypatch,
     assert strip(fast, 10, 11) == strip(core, 10, 11)  # run id and timestamp differ between the two runs
     assert strip(fast_raw, 12, 13) == strip(core_raw, 12, 13)
     assert len(fast) == 9 and all(len(r[11]) == 25 for r in fast)
+
+
+def test_row_converter_orders_and_processes():
+    import json
+
+    from coder.store import _row_converter
+
+    rows = [(1, 2, {"a": 1}, 4), (5, 6, {"b": [2]}, 8)]
+    dumps = json.dumps
+    assert _row_converter([0, 1, 2, 3], [None, None, dumps, None])(rows) == [(1, 2, '{"a": 1}', 4),
+                                                                             (5, 6, '{"b": [2]}', 8)]
+    assert _row_converter([3, 2, 0, 1], [None, dumps, None, None])(rows) == [(4, '{"a": 1}', 1, 2),
+                                                                             (8, '{"b": [2]}', 5, 6)]
+    assert _row_converter([3, 2, 0, 1], [None] * 4)(rows) == [(4, {"a": 1}, 1, 2), (8, {"b": [2]}, 5, 6)]
+    assert _row_converter([0, 1, 2, 3], [None] * 4)(rows) == rows
+    assert _row_converter([2, 0, 1, 3], [dumps, str, None, None])(rows) == [('{"a": 1}', "1", 2, 4),
+                                                                            ('{"b": [2]}', "5", 6, 8)]
+
+
+def test_fast_insert_restores_the_page_cache_setting(project):
+    cbv = project.codebook_version_id()
+    with session_scope(project.engine) as s:
+        s.add(store.Coder(name="y", kind="human"))
+    with session_scope(project.engine) as s:
+        conn = s.connection()
+        before = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+        store.insert_many(conn, Coding.__table__, COLUMNS,
+                          [("A-mother", "debt", 0, 10, "y", cbv, "accepted", 1.0, "manual", {}, None, "t")])
+        assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == before
