@@ -36,6 +36,7 @@ too, and where the best rules run's time went, by stage.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import re
 import resource
@@ -194,23 +195,33 @@ def main() -> None:
         t_tok = time.perf_counter() - t
 
         # the measured thing: rules-only coding run, database writes included, with a fresh matcher as in
-        # `coder code` (its progress callback, like the CLI's, only notes when each stage ends)
-        if r:
-            fresh_rules_state(project)  # untimed: as before round 1 (no auto codings, no matcher built)
-        marks: list[tuple[str, float]] = []
+        # `coder code` (its progress callback, like the CLI's, only notes when each stage ends); with the
+        # default number of matching processes, then with one
+        runs = {}
+        for mode, env in (("default", None), ("single", "1")):
+            fresh_rules_state(project)  # untimed: no auto codings, no matcher built yet
+            marks: list[tuple[str, float]] = []
 
-        def note(stage: str, done: int, total: int) -> None:
-            if done == total:
-                marks.append((stage, time.perf_counter()))
+            def note(stage: str, done: int, total: int) -> None:
+                if done == total:
+                    marks.append((stage, time.perf_counter()))
 
-        t = time.perf_counter()
-        report = auto_code(project, semantic=False, links=False, progress=note)
-        t_end = time.perf_counter()
-        t_rules = t_end - t
-        stages, prev = [], t
-        for stage, at in marks + [("commit and report", t_end)]:
-            stages.append((stage, at - prev))
-            prev = at
+            saved = os.environ.pop("CODER_WORKERS", None)
+            if env:
+                os.environ["CODER_WORKERS"] = env
+            try:
+                t = time.perf_counter()
+                report = auto_code(project, semantic=False, links=False, progress=note)
+                t_end = time.perf_counter()
+            finally:
+                os.environ.pop("CODER_WORKERS", None)
+                if saved is not None:
+                    os.environ["CODER_WORKERS"] = saved
+            stages, prev = [], t
+            for stage, at in marks + [("commit and report", t_end)]:
+                stages.append((stage, at - prev))
+                prev = at
+            runs[mode] = {"rules": t_end - t, "stages": stages, "report": report}
 
         # baseline 2: naive per-keyword regexes, on a slice
         t = time.perf_counter()
@@ -218,30 +229,40 @@ def main() -> None:
             for _code, rx in kws:
                 rx.search(text)
         t_regex = time.perf_counter() - t
-        rounds.append({"tok": t_tok, "rules": t_rules, "regex": t_regex, "stages": stages, "report": report})
-        print(f"round {r + 1}: tokenisation {t_tok:.2f} s, rules {t_rules:.2f} s, regex {t_regex:.2f} s; "
-              f"ratios {t_tok / t_rules:.2f} and {(t_regex / w) / (t_rules / unit_words):.0f}x")
+        rounds.append({"tok": t_tok, "regex": t_regex, **runs})
+        print(f"round {r + 1}: tokenisation {t_tok:.2f} s, rules {runs['default']['rules']:.2f} s "
+              f"(one process {runs['single']['rules']:.2f} s), regex {t_regex:.2f} s; "
+              f"ratios {t_tok / runs['default']['rules']:.2f} and "
+              f"{(t_regex / w) / (runs['default']['rules'] / unit_words):.0f}x "
+              f"(one process {t_tok / runs['single']['rules']:.2f} and "
+              f"{(t_regex / w) / (runs['single']['rules'] / unit_words):.0f}x)")
 
     # each measure's best round: on a shared machine any one measurement may land in a busy moment
     t_tok = min(x["tok"] for x in rounds)
     t_regex = min(x["regex"] for x in rounds)
-    best = min(rounds, key=lambda x: x["rules"])
-    t_rules, stages, report = best["rules"], best["stages"], best["report"]
-    rules_wps = unit_words / t_rules
     regex_wps = w / t_regex
+    best = {mode: min((x[mode] for x in rounds), key=lambda run: run["rules"]) for mode in ("default", "single")}
 
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    from coder.rules import default_workers
 
     print()
     print(f"{'measure (best of ' + str(len(rounds)) + ' rounds)':48s} {'value':>14s}")
-    print(f"{'rules-only coder code (with DB writes)':48s} {rules_wps:>11,.0f} w/s  ({t_rules:.1f} s, {report.codings:,} codings)")
+    for mode, label in (("default", f"{default_workers(len(units))} matching processes, the default"),
+                        ("single", "one process")):
+        t_rules, report = best[mode]["rules"], best[mode]["report"]
+        rules_wps = unit_words / t_rules
+        print(f"rules-only coder code, {label}:")
+        print(f"{'  throughput (with DB writes)':48s} {rules_wps:>11,.0f} w/s  ({t_rules:.1f} s, {report.codings:,} codings)")
+        print(f"{'  ratio rules / tokenisation (target >= 0.5)':48s} {rules_wps / (unit_words / t_tok):>14.2f}")
+        print(f"{'  ratio rules / naive regex (target >= 100)':48s} {rules_wps / regex_wps:>14.0f}x")
     print(f"{'bare spacy.blank(en) tokenisation':48s} {unit_words / t_tok:>11,.0f} w/s  ({t_tok:.1f} s)")
     print(f"{'naive per-keyword regex (slice)':48s} {regex_wps:>11,.0f} w/s  ({t_regex:.1f} s on {w:,} words)")
-    print(f"{'ratio rules / tokenisation (target >= 0.5)':48s} {rules_wps / (unit_words / t_tok):>14.2f}")
-    print(f"{'ratio rules / naive regex (target >= 100)':48s} {rules_wps / regex_wps:>14.0f}x")
-    print(f"{'peak memory (target < 2048 MB)':48s} {peak_mb:>11,.0f} MB")
+    print(f"{'peak memory (target < 2048 MB)':48s} {peak_mb:>11,.0f} MB  (a matching process: {peak_child_mb:,.0f} MB)")
+    stages = best["default"]["stages"]
     print()
-    print("where the best rules-only run's time goes (stage ends noted by its progress callback):")
+    print("where the best rules-only run's time goes (default processes; stage ends noted by its progress callback):")
     names = {"rules": "units, matcher, tokenise, match, assess, codings", "write": "delete old, insert codings"}
     for stage, sec in stages:
         print(f"  {names.get(stage, stage):46s} {sec:6.2f} s")
