@@ -254,7 +254,8 @@ def main() -> None:
         t_rules, report = best[mode]["rules"], best[mode]["report"]
         rules_wps = unit_words / t_rules
         print(f"rules-only coder code, {label}:")
-        print(f"{'  throughput (with DB writes)':48s} {rules_wps:>11,.0f} w/s  ({t_rules:.1f} s, {report.codings:,} codings)")
+        print(f"{'  throughput (with DB writes)':48s} {rules_wps:>11,.0f} w/s  "
+              f"({t_rules:.1f} s, {report.codings:,} codings)")
         print(f"{'  ratio rules / tokenisation (target >= 0.5)':48s} {rules_wps / (unit_words / t_tok):>14.2f}")
         print(f"{'  ratio rules / naive regex (target >= 100)':48s} {rules_wps / regex_wps:>14.0f}x")
     print(f"{'bare spacy.blank(en) tokenisation':48s} {unit_words / t_tok:>11,.0f} w/s  ({t_tok:.1f} s)")

@@ -6,7 +6,19 @@ patterns.  For speed, both run over all units at once (:mod:`coder.vecmatch`):
 keywords and small fixed-length patterns as exact token-hash sequences,
 other fixed-length patterns as vectorised token predicates; only patterns
 with ``*`` or ``+`` go to spaCy's ``Matcher`` itself.  The results are
-exactly those of spaCy's ``PhraseMatcher`` and ``Matcher`` (tested).  Keywords match on *lower-cased lookup lemmas*, so ``evicted``,
+exactly those of spaCy's ``PhraseMatcher`` and ``Matcher`` (tested).
+
+The auto-coder's fast path (:meth:`RuleMatcher.match_table`) keeps the whole
+run in arrays, because per-unit Python work, not matching, was the cost:
+units are tokenised by :func:`coder.chunktok.tokenize_units` (each distinct
+space-separated chunk once, exactly as spaCy would tokenise every unit), all
+matches are ordered, de-duplicated and assessed for negation with numpy
+(:func:`_assess_table`, the same walk as :func:`_assess`), and the result is
+a :class:`MatchTable` of columns rather than a ``Match`` per hit.  Large runs
+may match consecutive parts of the units in forked processes
+(:meth:`RuleMatcher.match_tables`, :func:`default_workers`).
+
+Keywords match on *lower-cased lookup lemmas*, so ``evicted``,
 ``Evicted`` and ``eviction``'s lemma-mates all meet the keyword ``evict``.  The
 lemma is stored as each lexeme's ``NORM`` (computed once per word type, never
 per token), which keeps matching close to bare tokenisation speed; in token
@@ -371,7 +383,7 @@ class RuleMatcher:
     def match_tables(self, texts: Sequence[str], workers: int = 1) -> list["MatchTable"]:
         """:meth:`match_table` over ``workers`` consecutive parts of ``texts``, matched side by side.
 
-        With ``workers`` > 1 (on systems with ``fork``), each part after the
+        With ``workers`` > 1 (on Linux, where ``fork`` is safe), each part after the
         first is matched by a forked copy of this process, which sends its
         table back through a pipe, while this process matches the first part.
         Matching one unit never depends on another, so the tables are the ones
@@ -380,7 +392,7 @@ class RuleMatcher:
         """
         texts = list(texts)
         workers = max(1, min(int(workers), len(texts)))
-        if workers == 1 or not hasattr(os, "fork"):
+        if workers == 1 or not _CAN_FORK:
             return [self.match_table(texts)]
         size = np.cumsum([len(t) + 1 for t in texts])  # parts of about equal text length
         cuts = [0, *np.searchsorted(size, [size[-1] * k / workers for k in range(1, workers)]).tolist(), len(texts)]
@@ -544,6 +556,7 @@ def _index(phrases) -> dict[str, list[tuple[str, ...]]]:
 
 WORKERS_ENV = "CODER_WORKERS"
 PARALLEL_MIN_UNITS = 50_000
+_CAN_FORK = hasattr(os, "fork") and sys.platform.startswith("linux")  # fork is not safe everywhere (macOS)
 
 
 def default_workers(n_units: int) -> int:
@@ -552,7 +565,7 @@ def default_workers(n_units: int) -> int:
     env = os.environ.get(WORKERS_ENV, "").strip()
     if env:
         return max(1, int(env))
-    if n_units >= PARALLEL_MIN_UNITS and sys.platform.startswith("linux") and (os.cpu_count() or 1) >= 2:
+    if n_units >= PARALLEL_MIN_UNITS and _CAN_FORK and (os.cpu_count() or 1) >= 2:
         return 2
     return 1
 
@@ -726,7 +739,8 @@ def _assess_table(tok, strings, start: np.ndarray, end: np.ndarray) -> tuple[np.
     pseudo_at = _phrases_at(tok, strings, PSEUDO)
     post_at = _phrases_at(tok, strings, POST_PHRASES)
     fear_at = _phrases_at(tok, strings, FEAR_PHRASES)
-    kind = np.zeros(m, dtype=np.int8)  # what the trigger is: 1 norm of token, 2 post phrase, 3 lower of token, 4 fear phrase
+    # what the trigger is: 1 the token's norm, 2 a post phrase, 3 the token's lower form, 4 a fear phrase
+    kind = np.zeros(m, dtype=np.int8)
     ref = np.zeros(m, dtype=np.int64)  # ... its token position or phrase index
 
     # --- pre-negation: walk left inside the clause, across bridge words only

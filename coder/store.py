@@ -395,8 +395,8 @@ def _row_converter(order: list[int], procs: list[Callable[[Any], Any] | None]):
         k = processed[0]
         proc = procs[k]
         if identity:
-            return lambda part: [(*r[:k], proc(r[k]), *r[k + 1:]) for r in part]
-        return lambda part: [(*t[:k], proc(t[k]), *t[k + 1:]) for t in map(pick, part)]
+            return lambda part: [r[:k] + (proc(r[k]),) + r[k + 1:] for r in part]
+        return lambda part: [t[:k] + (proc(t[k]),) + t[k + 1:] for t in map(pick, part)]
 
     def convert(part):
         out = []

@@ -219,7 +219,8 @@ def test_fast_path_with_spacy_matcher_patterns():
     """Patterns with * or + stay with spaCy's Matcher, run on the units holding an anchor word."""
     cb = parse_codebook("codes:\n  - id: x\n    name: X\n    keywords: [drink]\n    patterns:\n"
                         "      - [{LOWER: got}, {OP: '*'}, {LOWER: evicted}]\n"
-                        "  - id: y\n    name: Y\n    patterns:\n      - [{LOWER: {IN: ['no', 'not']}, OP: '+'}, {LEMMA: drink}]\n")
+                        "  - id: y\n    name: Y\n    patterns:\n"
+                        "      - [{LOWER: {IN: ['no', 'not']}, OP: '+'}, {LEMMA: drink}]\n")
     rm = RuleMatcher(cb)
     assert len(rm.matcher) == 2
     texts = ["we got evicted", "we got really quickly evicted and he'd drink", "not no drink", "nothing here",
@@ -278,8 +279,10 @@ def test_parallel_match_tables_equal_one_process(monkeypatch):
     from coder import rules
     from coder.codebook import load_codebook
 
-    if not hasattr(os, "fork"):
-        pytest.skip("no fork on this system")
+    from coder import rules as rules_module
+
+    if not rules_module._CAN_FORK:
+        pytest.skip("matching processes are forked on Linux only")
     root = Path(__file__).resolve().parents[1]
     rm = RuleMatcher(load_codebook(root / "codebooks" / "troubled_families.yaml"))
     texts = sample_texts(root)
