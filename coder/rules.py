@@ -173,6 +173,9 @@ class MatchTable:
     def __len__(self) -> int:
         return len(self.unit)
 
+    def __repr__(self) -> str:
+        return f"MatchTable({len(self)} matches in {self.n_units} units, {len(self.rules)} rules)"
+
     def lists(self) -> list[list[Match]]:
         """One list of :class:`Match` per unit."""
         out: list[list[Match]] = [[] for _ in range(self.n_units)]
