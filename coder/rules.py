@@ -470,7 +470,7 @@ class RuleMatcher:
         pos = np.concatenate(pos_parts) if pos_parts else np.zeros(0, np.int64)
         length = np.concatenate(len_parts) if len_parts else np.zeros(0, np.int64)
         rule = np.concatenate(rule_parts) if rule_parts else np.zeros(0, np.int64)
-        return self._table(tok, texts, pos, length, rule)
+        return self._table(tok, texts, pos, length, rule, corpus)
 
     def _rule(self, code: str, label: str, method: str) -> int:
         key = (code, label, method)
@@ -489,7 +489,7 @@ class RuleMatcher:
                | np.isin(tok.lower_uniq, self._anchor_hashes)[tok.lower_id])
         return np.flatnonzero(np.bincount(tok.unit[hit], minlength=n_units))
 
-    def _table(self, tok, texts, pos, length, rule) -> "MatchTable":
+    def _table(self, tok, texts, pos, length, rule, corpus=None) -> "MatchTable":
         """Order and de-duplicate hits as :meth:`_make_matches` does, then assess them all at once."""
         n_rules = len(self._rules)
         codes = sorted({c for c, _, _ in self._rules})
@@ -510,7 +510,7 @@ class RuleMatcher:
         # listed by unit, then start, then code (ties: keyword first, then hit order)
         kept = kept[np.lexsort((seq[kept], later[kept], code[kept], start[kept], unit[kept]))]
         pos, length, rule, unit, start = pos[kept], length[kept], rule[kept], unit[kept], start[kept]
-        status, trigger = _assess_table(tok, self.nlp.vocab.strings, pos, pos + length)
+        status, trigger = _assess_table(tok, self.nlp.vocab.strings, pos, pos + length, corpus)
         last = pos + length - 1
         return MatchTable(rules=list(self._rules), n_units=len(texts), unit=unit, start=start, end=start + length,
                           start_char=tok.idx[pos], end_char=tok.idx[last] + tok.orth_len[last], rule=rule,
@@ -704,7 +704,8 @@ _POST_STOP = {".", "!", "?", ";", "but"}
 _SENT_END = {".", "!", "?"}
 
 
-def _assess_table(tok, strings, start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, list[str | None]]:
+def _assess_table(tok, strings, start: np.ndarray, end: np.ndarray,
+                  corpus: CorpusArrays | None = None) -> tuple[np.ndarray, list[str | None]]:
     """:func:`_assess` for many matches at once: ``start``/``end`` are corpus token positions of ``tok``.
 
     Each of the three walks (pre-negation, post-negation, hypotheticals)
@@ -739,9 +740,9 @@ def _assess_table(tok, strings, start: np.ndarray, end: np.ndarray) -> tuple[np.
     post_stop = word_table(_POST_STOP, "LOWER")
     sentence_end = word_table(_SENT_END, "LOWER")
     fear = either(FEAR_TRIGGERS)
-    pseudo_at = _phrases_at(tok, strings, PSEUDO)
-    post_at = _phrases_at(tok, strings, POST_PHRASES)
-    fear_at = _phrases_at(tok, strings, FEAR_PHRASES)
+    pseudo_at = _phrases_at(tok, strings, PSEUDO, corpus)
+    post_at = _phrases_at(tok, strings, POST_PHRASES, corpus)
+    fear_at = _phrases_at(tok, strings, FEAR_PHRASES, corpus)
     # what the trigger is: 1 the token's norm, 2 a post phrase, 3 the token's lower form, 4 a fear phrase
     kind = np.zeros(m, dtype=np.int8)
     ref = np.zeros(m, dtype=np.int64)  # ... its token position or phrase index
@@ -821,17 +822,18 @@ def _assess_table(tok, strings, start: np.ndarray, end: np.ndarray) -> tuple[np.
     return status, trigger
 
 
-def _phrases_at(tok, strings, phrases: Sequence[tuple[str, ...]]) -> np.ndarray:
+def _phrases_at(tok, strings, phrases: Sequence[tuple[str, ...]], corpus: CorpusArrays | None = None) -> np.ndarray:
     """For every token: the index of the phrase :func:`_phrase_here` returns there, or -1.
 
     As there: a phrase starting at the token on NORM, first in list order,
-    else on LOWER; it must end inside the token's unit.
+    else on LOWER; it must end inside the token's unit.  ``corpus`` (the same tokens) finds first words
+    through its inverted index.
     """
     from .vecmatch import _find_windows
 
     n = len(tok.norm)
     out = np.full(n, -1, dtype=np.int64)
-    for uniq, col in ((tok.norm_uniq, tok.norm_id), (tok.lower_uniq, tok.lower_id)):
+    for attr, uniq, col in (("NORM", tok.norm_uniq, tok.norm_id), ("LOWER", tok.lower_uniq, tok.lower_id)):
         found_pos, found_idx = [], []
         by_len: dict[int, list[int]] = {}
         for p, phrase in enumerate(phrases):
@@ -845,7 +847,12 @@ def _phrases_at(tok, strings, phrases: Sequence[tuple[str, ...]]) -> np.ndarray:
             rows = np.flatnonzero((ids >= 0).all(axis=1))
             if not len(rows):
                 continue
-            hit, which = _find_windows(col, len(uniq), ids[rows])
+            starts = None
+            if corpus is not None:
+                opening = np.zeros(len(uniq), dtype=bool)
+                opening[ids[rows, 0]] = True
+                starts = corpus.where(attr, opening)
+            hit, which = _find_windows(col, len(uniq), ids[rows], starts)
             same = tok.unit[hit] == tok.unit[hit + length - 1]
             found_pos.append(hit[same])
             found_idx.append(np.array(members, dtype=np.int64)[rows[which[same]]])

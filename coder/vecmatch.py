@@ -121,6 +121,7 @@ class CorpusArrays:
                 self.vocab[attr] = (np.zeros(0, np.uint64), np.zeros(0, np.int64))
         self._masks: dict[_Spec, np.ndarray] = {}
         self._positions: dict[_Spec, np.ndarray] = {}
+        self._index: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     @classmethod
     def from_docs(cls, docs: Sequence[Any]) -> "CorpusArrays":
@@ -158,12 +159,41 @@ class CorpusArrays:
         """Sorted token positions satisfying a positive attribute spec."""
         cached = self._positions.get(spec)
         if cached is None:
-            mask = self.mask(spec, strings)
-            if not mask.any():
-                cached = np.zeros(0, dtype=np.int64)
-            else:
-                cached = np.flatnonzero(mask[self.vocab[spec.attr][1]])
-            self._positions[spec] = cached
+            cached = self._positions[spec] = self.where(spec.attr, self.mask(spec, strings))
+        return cached
+
+    def where(self, attr: str, mask: np.ndarray) -> np.ndarray:
+        """Sorted positions of the tokens whose ``attr`` value is selected by ``mask`` (over distinct values).
+
+        Rare words are looked up in an inverted index (token positions grouped
+        by value, built on first use), common ones found by one pass over the
+        corpus, whichever reads fewer positions.
+        """
+        uniq, inverse = self.vocab[attr]
+        ids = np.flatnonzero(mask)
+        if not len(ids):
+            return np.zeros(0, dtype=np.int64)
+        order, offsets = self._inverted(attr)
+        counts = offsets[ids + 1] - offsets[ids]
+        total = int(counts.sum())
+        if total * 8 > self.n:
+            return np.flatnonzero(mask[inverse])
+        first = np.zeros(len(ids), dtype=np.int64)
+        np.cumsum(counts[:-1], out=first[1:])
+        picked = order[np.repeat(offsets[ids] - first, counts) + np.arange(total, dtype=np.int64)]
+        picked.sort()
+        return picked
+
+    def _inverted(self, attr: str) -> tuple[np.ndarray, np.ndarray]:
+        cached = self._index.get(attr)
+        if cached is None:
+            uniq, inverse = self.vocab[attr]
+            # a stable sort of small integers is a radix sort in numpy: ids fit 16 bits in most corpora
+            keys = inverse.astype(np.uint16 if len(uniq) <= 1 << 16 else np.uint32)
+            order = np.argsort(keys, kind="stable")
+            offsets = np.zeros(len(uniq) + 1, dtype=np.int64)
+            np.cumsum(np.bincount(inverse, minlength=len(uniq)), out=offsets[1:])
+            cached = self._index[attr] = (order, offsets)
         return cached
 
     def check(self, spec: _Spec, pos: np.ndarray, strings) -> np.ndarray:
@@ -295,7 +325,10 @@ class PhraseIndex:
             if not len(rows):
                 continue
             ids = ids[rows]
-            hit, which = _find_windows(corpus.vocab[attr][1], len(corpus.vocab[attr][0]), ids)
+            opening = np.zeros(len(corpus.vocab[attr][0]), dtype=bool)  # the phrases' first words
+            opening[ids[:, 0]] = True
+            hit, which = _find_windows(corpus.vocab[attr][1], len(corpus.vocab[attr][0]), ids,
+                                       corpus.where(attr, opening))
             if not len(hit):
                 continue
             same = (corpus.doc_of[hit] >= 0) & (corpus.doc_of[hit] == corpus.doc_of[hit + length - 1])
@@ -310,18 +343,23 @@ class PhraseIndex:
         return _cat(pos_out), _cat(len_out), _cat(entry_out)
 
 
-def _find_windows(col: np.ndarray, n_values: int, phrases: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _find_windows(col: np.ndarray, n_values: int, phrases: np.ndarray,
+                  starts: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Where in ``col`` (dense ids) each phrase (rows of ``phrases``, all one length) occurs.
 
+    ``starts`` may give the sorted positions holding a phrase's first word.
     Returns ascending start positions and, for each, the row of the phrase found there.
     """
     length = phrases.shape[1]
     span = len(col) - length + 1
     if span <= 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    ok = np.zeros(n_values, dtype=bool)
-    ok[phrases[:, 0]] = True
-    cand = np.flatnonzero(ok[col[:span]])
+    if starts is None:
+        ok = np.zeros(n_values, dtype=bool)
+        ok[phrases[:, 0]] = True
+        cand = np.flatnonzero(ok[col[:span]])
+    else:
+        cand = starts[starts < span]
     for k in range(1, length):
         if not len(cand):
             break

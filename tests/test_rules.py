@@ -256,9 +256,15 @@ def test_vectorised_assessment_equals_assess():
                 if s + n <= b:
                     starts.append(s)
                     ends.append(s + n)
+    from coder.vecmatch import CorpusArrays
+
     status, trigger = _assess_table(tok, strings, np.array(starts), np.array(ends))
     names = (None, NEGATED, HYPOTHETICAL)
     got = [(names[st], tr) for st, tr in zip(status.tolist(), trigger)]
+    corpus = CorpusArrays(tok.norm, tok.lower, tok.like_num, tok.unit, tok.starts,
+                          vocab={"NORM": (tok.norm_uniq, tok.norm_id), "LOWER": (tok.lower_uniq, tok.lower_id)})
+    status2, trigger2 = _assess_table(tok, strings, np.array(starts), np.array(ends), corpus)
+    assert status2.tolist() == status.tolist() and trigger2 == trigger  # trigger phrases found via the index
     expected = []
     for s, e in zip(starts, ends):
         u = int(tok.unit[s])
