@@ -37,6 +37,7 @@ for one call.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Sequence
 
 import numpy as np
@@ -130,7 +131,7 @@ def tokenize_units(tokenizer, texts: Sequence[str]) -> UnitTokens:
     """Tokenise every text exactly as ``tokenizer(text)`` would, sharing the work for repeated chunks."""
     texts = list(texts)
     n_units = len(texts)
-    per_unit = np.fromiter((t.count(" ") + 1 for t in texts), dtype=np.int64, count=n_units)
+    per_unit = np.fromiter(map(str.count, texts, repeat(" ")), dtype=np.int64, count=n_units) + 1
     pieces = " ".join(texts).split(" ") if n_units else []
     distinct = list(dict.fromkeys(pieces))
     index = {p: i for i, p in enumerate(distinct)}
