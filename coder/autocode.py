@@ -34,8 +34,8 @@ from __future__ import annotations
 
 import time
 from collections import Counter, defaultdict
-from operator import itemgetter
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, Callable, Sequence
 
 import numpy as np
