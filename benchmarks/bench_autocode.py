@@ -249,8 +249,10 @@ def main() -> None:
 
     print()
     print(f"{'measure (best of ' + str(len(rounds)) + ' rounds)':48s} {'value':>14s}")
-    for mode, label in (("default", f"{default_workers(len(units))} matching processes, the default"),
-                        ("single", "one process")):
+    n_default = default_workers(len(units))
+    default_label = (f"{n_default} matching processes, the default" if n_default > 1
+                     else "the default (one process here)")
+    for mode, label in (("default", default_label), ("single", "one process")):
         t_rules, report = best[mode]["rules"], best[mode]["report"]
         rules_wps = unit_words / t_rules
         print(f"rules-only coder code, {label}:")
@@ -260,7 +262,8 @@ def main() -> None:
         print(f"{'  ratio rules / naive regex (target >= 100)':48s} {rules_wps / regex_wps:>14.0f}x")
     print(f"{'bare spacy.blank(en) tokenisation':48s} {unit_words / t_tok:>11,.0f} w/s  ({t_tok:.1f} s)")
     print(f"{'naive per-keyword regex (slice)':48s} {regex_wps:>11,.0f} w/s  ({t_regex:.1f} s on {w:,} words)")
-    print(f"{'peak memory (target < 2048 MB)':48s} {peak_mb:>11,.0f} MB  (a matching process: {peak_child_mb:,.0f} MB)")
+    print(f"{'peak memory (target < 2048 MB)':48s} {peak_mb:>11,.0f} MB"
+          + (f"  (a matching process: {peak_child_mb:,.0f} MB)" if peak_child_mb else ""))
     stages = best["default"]["stages"]
     print()
     print("where the best rules-only run's time goes (default processes; stage ends noted by its progress callback):")
