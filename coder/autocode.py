@@ -41,6 +41,7 @@ from __future__ import annotations
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -49,7 +50,8 @@ from sqlalchemy import delete
 
 from .codebook import Codebook
 from .errors import AnalysisError
-from .rules import HYPOTHETICAL, NEGATED, RuleMatcher
+from .gcpause import gc_paused
+from .rules import HYPOTHETICAL, NEGATED, RuleMatcher, default_workers
 
 __all__ = ["auto_code", "compute_codings", "code_units", "CodeRunReport", "prototypes", "baseline_code",
            "semantic_scores", "context_vectors", "train_code_classifiers", "classify", "semantic_suggestions",
@@ -92,12 +94,26 @@ class CodeRunReport:
 
 
 def code_units(units: pd.DataFrame, codebook: Codebook, matcher: RuleMatcher | None = None,
-               progress: Callable[[str, int, int], None] | None = None) -> tuple[list[dict], dict[str, Any]]:
+               progress: Callable[[str, int, int], None] | None = None, *,
+               workers: int | None = None) -> tuple[list[dict], dict[str, Any]]:
     """Rule-code units (columns unit_id, document, start, end, text); pure, no database.
 
     Returns ``(codings, diagnostics)``: one dict per (unit, code) and a
     diagnostics dict with per-rule match counts and, per unit, the codes
     whose only matches were negated (they veto semantic suggestions).
+
+    Per unit and code, the coding comes from the first plain match, else the
+    first hypothetical one; a code whose matches are all negated is not coded.
+    Matches arrive as columns (:meth:`RuleMatcher.match_table`, one table per
+    chunk of 250,000 units, which bounds memory), and that choice is made with
+    numpy sorts over all of them at once; only the coding dicts themselves are
+    built one by one.
+
+    ``workers`` processes match the units (:meth:`RuleMatcher.match_tables`:
+    forked copies of this one, each with a consecutive part of the units); the
+    result is the same for any number.  By default
+    :func:`coder.rules.default_workers` decides: ``$CODER_WORKERS`` when set,
+    else 2 for 50,000 units or more on Linux with two or more CPUs, else 1.
     """
     matcher = matcher or RuleMatcher(codebook)
     policy = {c.id: (c.hypothetical or codebook.hypotheticals) for c in codebook.codes}
@@ -106,52 +122,93 @@ def code_units(units: pd.DataFrame, codebook: Codebook, matcher: RuleMatcher | N
     negated_units: dict[str, set[str]] = defaultdict(set)
     negated_count = 0
     n = len(units)
+    workers = default_workers(n) if workers is None else max(1, int(workers))
     texts = units["text"].tolist()
     ids = units["unit_id"].tolist()
     docs_ = units["document"].tolist()
     starts = units["start"].tolist()
     ends = units["end"].tolist()
-    chunk = 20000
-    all_matches: list = []
-    for c0 in range(0, n, chunk):  # bounded memory: one chunk of units at a time
-        all_matches.extend(matcher.find_texts(texts[c0:c0 + chunk]))
-        if progress:
-            progress("rules", min(c0 + chunk, n), n)
-    for i, matches in enumerate(all_matches):
-        if not matches:
-            continue
-        best: dict[str, Any] = {}
-        for m in matches:
-            rule_hits[(m.code, m.rule)] += 1
-            if m.status == NEGATED:
-                negated_count += 1
-                continue
-            cur = best.get(m.code)
-            if cur is None or (cur.status == HYPOTHETICAL and m.status is None):
-                best[m.code] = m
-        for m in matches:
-            if m.status == NEGATED and m.code not in best:
-                negated_units[ids[i]].add(m.code)
-        for code, m in best.items():
-            if m.status == HYPOTHETICAL:
-                rule = policy[code]
-                if rule == "skip":
-                    continue
-                status, conf = ("accepted", _conf(m)) if rule == "code" else ("suggested", HYPOTHETICAL_CONFIDENCE)
-            else:
-                status, conf = "accepted", _conf(m)
-            out.append({
-                "unit_id": ids[i], "document": docs_[i], "code": code, "start": starts[i], "end": ends[i],
-                "status": status, "confidence": conf, "method": m.method,
-                "evidence": {"rule": m.rule, "match": [starts[i] + m.start_char, starts[i] + m.end_char],
-                             "text": texts[i][m.start_char:m.end_char],
-                             **({"hypothetical": m.trigger} if m.status == HYPOTHETICAL else {})},
-            })
+    chunk = 250_000  # units (about 2 million words): one chunk for most projects
+    with gc_paused():  # hundreds of thousands of acyclic objects: see coder.gcpause
+        for c0 in range(0, n, chunk):  # bounded memory: one chunk of units at a time
+            offset = c0
+            for table in matcher.match_tables(texts[c0:c0 + chunk], workers):
+                negated_count += _code_table(table, offset, policy, texts, ids, docs_, starts, ends, out,
+                                             rule_hits, negated_units)
+                offset += table.n_units
+            if progress:
+                progress("rules", min(c0 + chunk, n), n)
     return out, {"rule_hits": rule_hits, "negated_units": negated_units, "negated_matches": negated_count}
 
 
-def _conf(m) -> float:
-    return KEYWORD_CONFIDENCE if m.method == "keyword" else PATTERN_CONFIDENCE
+def _code_table(table, offset: int, policy: dict[str, str], texts, ids, docs_, starts, ends, out: list[dict],
+                rule_hits: Counter, negated_units: dict[str, set[str]]) -> int:
+    """Append the codings of one :class:`~coder.rules.MatchTable` (units from ``offset``); returns negated count."""
+    if not len(table):
+        return 0
+    rules = table.rules
+    status = table.status
+    rule = table.rule
+    unit = table.unit
+    # rule hits, counted per (code, rule) in order of first appearance, as a Counter fed match by match would be
+    counts = np.bincount(rule, minlength=len(rules))
+    seen, first_row = np.unique(rule, return_index=True)
+    for r in seen[np.argsort(first_row, kind="stable")].tolist():
+        code, label, _method = rules[r]
+        rule_hits[(code, label)] += int(counts[r])
+    code_names = sorted({c for c, _, _ in rules})
+    code_of_rule = np.array([code_names.index(c) for c, _, _ in rules], dtype=np.int64)
+    code = code_of_rule[rule]
+    row = np.arange(len(rule), dtype=np.int64)
+    # per (unit, code): rows in order; the chosen row is the first plain one, else the first hypothetical one
+    order = np.lexsort((row, status == HYPOTHETICAL_CODE, status == NEGATED_CODE, code, unit))
+    u, c, st = unit[order], code[order], status[order]
+    head = np.ones(len(order), dtype=bool)
+    head[1:] = (u[1:] != u[:-1]) | (c[1:] != c[:-1])
+    chosen = order[head]
+    only_negated = st[head] == NEGATED_CODE
+    for x in chosen[only_negated].tolist():
+        negated_units[ids[offset + int(unit[x])]].add(code_names[int(code[x])])
+    chosen = chosen[~only_negated]
+    # codes enter a unit's codings in order of their first match that is not negated
+    plain = np.flatnonzero(status != NEGATED_CODE)
+    pu, pc = unit[plain], code[plain]
+    by_group = np.lexsort((plain, pc, pu))
+    g_first = plain[by_group]
+    g_head = np.ones(len(by_group), dtype=bool)
+    g_head[1:] = (pu[by_group][1:] != pu[by_group][:-1]) | (pc[by_group][1:] != pc[by_group][:-1])
+    first_plain = g_first[g_head]  # one per (unit, code) group with a non-negated match, same group order as chosen
+    chosen = chosen[np.lexsort((first_plain, unit[chosen]))]
+    # hypothetical matches: coded as the code's policy says (skip, code, or a low-confidence suggestion)
+    how = [policy[c] for c, _, _ in rules]
+    hyp = status[chosen] == HYPOTHETICAL_CODE
+    chosen = chosen[~(hyp & np.array([h == "skip" for h in how], dtype=bool)[rule[chosen]])]
+    codes_ = [c for c, _, _ in rules]
+    labels = [lb for _, lb, _ in rules]
+    methods = [m for _, _, m in rules]
+    conf = [_conf(m) for m in methods]
+    hyp_status = ["accepted" if h == "code" else "suggested" for h in how]
+    hyp_conf = [c if h == "code" else HYPOTHETICAL_CONFIDENCE for c, h in zip(conf, how)]
+    trigger = table.trigger
+    out.extend([
+        {"unit_id": ids[i], "document": docs_[i], "code": codes_[r], "start": starts[i], "end": ends[i],
+         "status": hyp_status[r] if h else "accepted", "confidence": hyp_conf[r] if h else conf[r],
+         "method": methods[r],
+         "evidence": ({"rule": labels[r], "match": [starts[i] + a, starts[i] + b], "text": texts[i][a:b],
+                       "hypothetical": trigger[x]} if h else
+                      {"rule": labels[r], "match": [starts[i] + a, starts[i] + b], "text": texts[i][a:b]})}
+        for x, i, r, h, a, b in zip(chosen.tolist(), (unit[chosen] + offset).tolist(), rule[chosen].tolist(),
+                                    (status[chosen] == HYPOTHETICAL_CODE).tolist(), table.start_char[chosen].tolist(),
+                                    table.end_char[chosen].tolist())])
+    return int((status == NEGATED_CODE).sum())
+
+
+NEGATED_CODE, HYPOTHETICAL_CODE = 1, 2  # MatchTable.status values
+
+
+def _conf(method: str) -> float:
+    """Confidence of a rule coding from its match's method (``keyword`` or ``pattern``)."""
+    return KEYWORD_CONFIDENCE if method == "keyword" else PATTERN_CONFIDENCE
 
 
 def rule_warnings(codebook: Codebook, rule_hits: Counter, n_units: int, semantic: bool) -> list[str]:
@@ -473,15 +530,18 @@ def auto_code(project, *, semantic: bool = True, threshold: float | None = None,
         s.execute(delete(Coding).where(Coding.coder == "auto"))
         s.execute(delete(Link).where(Link.coder == "auto"))
         now = store.utcnow()
-        rows = [{"document_id": c["document"], "code": c["code"], "start": c["start"], "end": c["end"],
-                 "coder": "auto", "codebook_version_id": cbv.id, "status": c["status"],
-                 "confidence": c["confidence"], "method": c["method"], "evidence": c["evidence"],
-                 "run_id": run.id, "created": now} for c in codings]
-        conn = s.connection()  # Core executemany: the ORM bulk path costs several times more per row
-        for i in range(0, len(rows), 5000):
-            conn.execute(Coding.__table__.insert(), rows[i:i + 5000])
-            if progress:
-                progress("write", min(i + 5000, len(rows)), len(rows))
+        # one tuple per coding; on SQLite store.insert_many binds them through the DBAPI's executemany
+        # (values processed exactly as SQLAlchemy would), elsewhere through Core executemany
+        columns = ("document_id", "code", "start", "end", "status", "confidence", "method", "evidence", "coder",
+                   "codebook_version_id", "run_id", "created")
+        coding_values = itemgetter("document", "code", "start", "end", "status", "confidence", "method", "evidence")
+        run_values = ("auto", cbv.id, run.id, now)
+        conn = s.connection()
+        with gc_paused():  # see coder.gcpause
+            rows = [coding_values(c) + run_values for c in codings]
+            store.insert_many(conn, Coding.__table__, columns, rows,
+                              progress=(lambda done, total: progress("write", done, total)) if progress else None)
+            del rows  # freed here rather than left for the collector to walk once it resumes
         if found_links:
             conn.execute(Link.__table__.insert(), [{**lk, "coder": "auto", "run_id": run.id, "created": now}
                                                    for lk in found_links])
@@ -490,7 +550,7 @@ def auto_code(project, *, semantic: bool = True, threshold: float | None = None,
     return CodeRunReport(units=len(units), codings=len(codings), per_code=dict(per_code), per_method=dict(per_method),
                          seconds=round(time.perf_counter() - t0, 3), semantic=semantic, threshold=info["threshold"],
                          embedding=info["embedding"], links=len(found_links), warnings=info["warnings"],
-                         run_id=run_id, words=int(units["text"].str.split().str.len().sum()))
+                         run_id=run_id, words=sum(map(len, map(str.split, units["text"]))))  # = str.split().len(), 6x faster
 
 
 def _nearest_proto(sim: np.ndarray, owners: Sequence[str], codes: Sequence[str]) -> np.ndarray:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Sequence
 
 from sqlalchemy import (
     JSON,
@@ -60,6 +60,7 @@ __all__ = [
     "migrate",
     "MIGRATIONS",
     "utcnow",
+    "insert_many",
 ]
 
 SCHEMA_VERSION = 1
@@ -326,6 +327,122 @@ def migrate(engine: Engine) -> tuple[int, int]:
     with engine.begin() as conn:  # tables added in this version that a migration did not create
         Base.metadata.create_all(conn)
     return start, version
+
+
+def insert_many(conn, table, columns: Sequence[str], rows: Sequence[Sequence[Any]], *, chunk: int = 5000,
+                progress: Callable[[int, int], None] | None = None, fast: bool | None = None) -> None:
+    """Insert many rows (tuples of values for ``columns``) into ``table`` on a Core connection.
+
+    On SQLite the values are turned into what SQLAlchemy would bind — each
+    column type's own bind processor, such as the JSON serializer — column by
+    column, and the DBAPI's ``executemany`` runs the statement SQLAlchemy
+    compiles for these columns (``conn.exec_driver_sql``): the same rows as
+    ``conn.execute(table.insert(), dicts)``, without SQLAlchemy's per-row
+    parameter handling, which costs several times the insert itself.  Other
+    backends (PostgreSQL …) take that generic Core path, as does ``fast=False``.
+    """
+    dialect = conn.dialect
+    if fast is None:
+        fast = dialect.name == "sqlite"
+    total = len(rows)
+    if fast:
+        compiled = table.insert().compile(dialect=dialect, column_keys=list(columns))
+        # positional parameters naming exactly the given columns (a Python-side default of an omitted
+        # column would add one SQLAlchemy computes per row: leave such tables to the Core path)
+        fast = bool(compiled.positional) and sorted(compiled.positiontup or ()) == sorted(columns)
+    if not fast:
+        for i in range(0, total, chunk):
+            conn.execute(table.insert(), [dict(zip(columns, r)) for r in rows[i:i + chunk]])
+            if progress:
+                progress(min(i + chunk, total), total)
+        return
+    slot = {name: k for k, name in enumerate(columns)}
+    order = [slot[name] for name in compiled.positiontup]  # bind parameter names are the column keys here
+    procs = [_bulk_processor(table.c[columns[k]].type, dialect) for k in order]
+    sql = compiled.string
+    convert = _row_converter(order, procs)
+    cache = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    if cache is not None and ((cache < 0 and -cache < _BULK_CACHE_KIB) or 0 <= cache < _BULK_CACHE_KIB // 4):
+        # room for the new rows and index pages: otherwise SQLite writes dirty pages out mid-transaction
+        # and rewrites index pages it touches again; the setting is restored below
+        conn.exec_driver_sql(f"PRAGMA cache_size = -{_BULK_CACHE_KIB}")
+    else:
+        cache = None
+    try:
+        for i in range(0, total, chunk):
+            conn.exec_driver_sql(sql, convert(rows[i:i + chunk]))
+            if progress:
+                progress(min(i + chunk, total), total)
+    finally:
+        if cache is not None:
+            conn.exec_driver_sql(f"PRAGMA cache_size = {int(cache)}")
+
+
+_BULK_CACHE_KIB = 65536  # SQLite page cache during a bulk insert (allocated as used)
+
+
+def _row_converter(order: list[int], procs: list[Callable[[Any], Any] | None]):
+    """Rows to DBAPI parameter tuples: ``order[pos]`` is the row item bound at ``pos``, ``procs[pos]`` its
+    processor (or None)."""
+    from operator import itemgetter
+
+    processed = [pos for pos, proc in enumerate(procs) if proc is not None]
+    identity = order == list(range(len(order)))
+    pick = itemgetter(*order) if len(order) > 1 else (lambda r: (r[order[0]],))
+    if not processed:
+        return list if identity else (lambda part: [pick(r) for r in part])
+    if len(processed) == 1:  # the common case: one JSON column, spliced into each tuple
+        k = processed[0]
+        proc = procs[k]
+        if identity:
+            return lambda part: [r[:k] + (proc(r[k]),) + r[k + 1:] for r in part]
+        return lambda part: [t[:k] + (proc(t[k]),) + t[k + 1:] for t in map(pick, part)]
+
+    def convert(part):
+        out = []
+        for t in map(pick, part):
+            t = list(t)
+            for pos in processed:
+                t[pos] = procs[pos](t[pos])
+            out.append(tuple(t))
+        return out
+
+    return convert
+
+
+def _bulk_processor(type_, dialect) -> Callable[[Any], Any] | None:
+    """The column type's bind processor; for JSON bound with the default ``json.dumps``, the same C encoder
+    ``json.dumps`` builds for every call, built once (dicts and lists only; anything else as usual)."""
+    proc = type_.dialect_impl(dialect).bind_processor(dialect)
+    str_impl = getattr(type_, "_str_impl", None)
+    if (proc is None or not isinstance(type_, JSON) or getattr(dialect, "_json_serializer", "?") is not None
+            or str_impl is None or str_impl.dialect_impl(dialect).bind_processor(dialect) is not None):
+        return proc
+    from json import encoder as json_encoder
+
+    if json_encoder.c_make_encoder is None:
+        return proc
+    default = json.JSONEncoder()  # json.dumps' own settings
+    state: dict[str, Any] = {}
+
+    def make():  # exactly what JSONEncoder.iterencode(o, _one_shot=True) builds
+        return json_encoder.c_make_encoder({}, default.default, json_encoder.encode_basestring_ascii, None,
+                                           default.key_separator, default.item_separator, default.sort_keys,
+                                           default.skipkeys, default.allow_nan)
+
+    def process(value):
+        if type(value) is not dict and type(value) is not list:
+            return proc(value)
+        try:
+            return "".join(state["encode"](value, 0))
+        except KeyError:
+            state["encode"] = make()
+            return process(value)
+        except Exception:
+            state["encode"] = make()  # fresh circular-reference markers after a failure
+            return proc(value)  # raises as json.dumps does
+
+    return process
 
 
 def get_meta(session: Session, key: str, default: str | None = None) -> str | None:

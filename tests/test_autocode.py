@@ -240,3 +240,98 @@ def test_code_warnings_for_rule_free_and_never_matching_codes(project, tiny_code
     report = auto_code(project, semantic=False)
     assert "code 'housing' has no keywords or patterns: it is never coded without --semantic" in report.warnings
     assert "code 'gambling': its keywords and patterns match nothing in the whole corpus" in report.warnings
+
+
+def reference_code_units(units, codebook, matcher):
+    """The per-unit loop code_units ran before it read matches as columns (kept here as the specification)."""
+    from collections import Counter, defaultdict
+
+    from coder.autocode import HYPOTHETICAL_CONFIDENCE, KEYWORD_CONFIDENCE, PATTERN_CONFIDENCE
+    from coder.rules import HYPOTHETICAL, NEGATED
+
+    def conf(m):
+        return KEYWORD_CONFIDENCE if m.method == "keyword" else PATTERN_CONFIDENCE
+
+    policy = {c.id: (c.hypothetical or codebook.hypotheticals) for c in codebook.codes}
+    out, rule_hits, negated_units, negated_count = [], Counter(), defaultdict(set), 0
+    texts, ids, docs_ = units["text"].tolist(), units["unit_id"].tolist(), units["document"].tolist()
+    starts, ends = units["start"].tolist(), units["end"].tolist()
+    for i, matches in enumerate(matcher.find_batch(list(matcher.docs(texts)))):
+        best = {}
+        for m in matches:
+            rule_hits[(m.code, m.rule)] += 1
+            if m.status == NEGATED:
+                negated_count += 1
+                continue
+            cur = best.get(m.code)
+            if cur is None or (cur.status == HYPOTHETICAL and m.status is None):
+                best[m.code] = m
+        for m in matches:
+            if m.status == NEGATED and m.code not in best:
+                negated_units[ids[i]].add(m.code)
+        for code, m in best.items():
+            if m.status == HYPOTHETICAL:
+                rule = policy[code]
+                if rule == "skip":
+                    continue
+                status, c = ("accepted", conf(m)) if rule == "code" else ("suggested", HYPOTHETICAL_CONFIDENCE)
+            else:
+                status, c = "accepted", conf(m)
+            out.append({"unit_id": ids[i], "document": docs_[i], "code": code, "start": starts[i], "end": ends[i],
+                        "status": status, "confidence": c, "method": m.method,
+                        "evidence": {"rule": m.rule, "match": [starts[i] + m.start_char, starts[i] + m.end_char],
+                                     "text": texts[i][m.start_char:m.end_char],
+                                     **({"hypothetical": m.trigger} if m.status == HYPOTHETICAL else {})}})
+    return out, {"rule_hits": rule_hits, "negated_units": negated_units, "negated_matches": negated_count}
+
+
+@pytest.mark.parametrize("policy", ["low", "skip", "code"])
+def test_code_units_equals_the_per_unit_loop(sample_project, policy):
+    """Codings, their order, rule hits (and their order), negation vetoes: as the per-unit loop gives them."""
+    import json
+
+    from coder.autocode import code_units
+    from coder.codebook import parse_codebook
+    from coder.rules import RuleMatcher
+
+    cb = sample_project.codebook()
+    if policy != "low":
+        from pathlib import Path
+
+        text = (Path(__file__).resolve().parents[1] / "codebooks" / "troubled_families.yaml").read_text()
+        cb = parse_codebook(f"hypotheticals: {policy}\n" + text)
+        assert cb.hypotheticals == policy
+    units = sample_project.units_frame()
+    units = pd.concat([units, units.iloc[:50]], ignore_index=True)  # repeated units are coded again
+    rm = RuleMatcher(cb)
+    got, diag = code_units(units, cb, rm)
+    exp, exp_diag = reference_code_units(units, cb, rm)
+    assert json.dumps(got) == json.dumps(exp)  # same dicts, same key order, same Python types
+    assert list(diag["rule_hits"].items()) == list(exp_diag["rule_hits"].items())
+    assert list(diag["negated_units"].items()) == list(exp_diag["negated_units"].items())
+    assert diag["negated_matches"] == exp_diag["negated_matches"] > 0
+    assert len(got) > 500 and any("hypothetical" in c["evidence"] for c in got) == (policy != "skip")
+
+
+def test_code_units_with_forked_workers_equals_one_process(sample_project):
+    import json
+    import os
+
+    from coder.autocode import code_units
+    from coder.rules import RuleMatcher
+
+    from coder import rules as rules_module
+
+    if not rules_module._CAN_FORK:
+        pytest.skip("matching processes are forked on Linux only")
+    cb = sample_project.codebook()
+    units = sample_project.units_frame()
+    rm = RuleMatcher(cb)
+    one, diag1 = code_units(units, cb, rm, workers=1)
+    two, diag2 = code_units(units, cb, rm, workers=2)
+    three, diag3 = code_units(units, cb, RuleMatcher(cb), workers=3)
+    assert json.dumps(one) == json.dumps(two) == json.dumps(three)
+    for d in (diag2, diag3):
+        assert list(d["rule_hits"].items()) == list(diag1["rule_hits"].items())
+        assert list(d["negated_units"].items()) == list(diag1["negated_units"].items())
+        assert d["negated_matches"] == diag1["negated_matches"]

@@ -187,8 +187,15 @@ def test_compiled_matching_equals_spacy_on_the_sample_corpus(codebook):
     assert sum(len(e) for e in expected) > 1000
 
 
-def test_joined_tokenisation_equals_per_unit_matching():
-    """find_texts (units tokenised joined) gives exactly the matches of find_batch (one doc per unit)."""
+TRICKY = ["", " ", "  padded  ", "Ünïcödé İstanbul drinking", "he was\tdrinking", "the drink\nthe drugs",
+          "we got evicted :) :)", "x: ) the drink", "(: he drinks", "he 's drinking", "it 's the drink , he 's",
+          "never again the drink", "don't  drink", "I wasn't drinking, no.", "a\u2029b drinking", "10a.m. drinking",
+          "drink", "the drink.", "No drink", "If he drinks", "drink never has", "the drink - never a problem"]
+
+
+def test_fast_path_equals_per_unit_matching():
+    """find_texts (chunk-cached tokenisation, matching and assessment as columns) equals find_batch over one
+    doc per unit, Match for Match: spans, rules, statuses and triggers, in the same order."""
     from pathlib import Path
 
     from coder.codebook import load_codebook
@@ -196,16 +203,138 @@ def test_joined_tokenisation_equals_per_unit_matching():
 
     root = Path(__file__).resolve().parents[1]
     rm = RuleMatcher(load_codebook(root / "codebooks" / "troubled_families.yaml"))
-    p = read_transcript(root / "transcripts_sample" / "TF01-mother.txt")
-    texts = [p.text[t.start:t.end] for t in p.turns] + ["", "  padded  ", "Ünïcödé İstanbul drinking"]
-    import coder.rules as rules
-
-    a = rm.find_texts(texts, chunk=7)
-    rules._GROUP, saved = 3, rules._GROUP  # several joined strings per chunk, units at their edges
-    try:
-        a3 = rm.find_texts(texts, chunk=10)
-    finally:
-        rules._GROUP = saved
+    texts = []
+    for name in ("TF01-mother.txt", "TF02-father-son.txt"):
+        p = read_transcript(root / "transcripts_sample" / name)
+        texts += [p.text[t.start:t.end] for t in p.turns]
+    texts += TRICKY + texts[:5]  # repeated units too
     b = rm.find_batch(list(rm.nlp.tokenizer.pipe(texts)))
-    assert a == b and a3 == b
-    assert sum(map(len, a)) > 20
+    assert rm.find_texts(texts) == b
+    assert rm.find_texts(texts, chunk=7) == b  # chunks start mid-way, each with its own chunk cache
+    assert sum(map(len, b)) > 20
+    assert {m.status for ms in b for m in ms} == {None, NEGATED, HYPOTHETICAL}
+
+
+def test_fast_path_with_spacy_matcher_patterns():
+    """Patterns with * or + stay with spaCy's Matcher, run on the units holding an anchor word."""
+    cb = parse_codebook("codes:\n  - id: x\n    name: X\n    keywords: [drink]\n    patterns:\n"
+                        "      - [{LOWER: got}, {OP: '*'}, {LOWER: evicted}]\n"
+                        "  - id: y\n    name: Y\n    patterns:\n"
+                        "      - [{LOWER: {IN: ['no', 'not']}, OP: '+'}, {LEMMA: drink}]\n")
+    rm = RuleMatcher(cb)
+    assert len(rm.matcher) == 2
+    texts = ["we got evicted", "we got really quickly evicted and he'd drink", "not no drink", "nothing here",
+             "", "got  evicted\there"] * 3
+    assert rm.find_texts(texts) == rm.find_batch(list(rm.nlp.tokenizer.pipe(texts)))
+    assert sum(map(len, rm.find_texts(texts))) >= 12
+
+
+def test_vectorised_assessment_equals_assess():
+    """_assess_table decides every span exactly as _assess does (sample corpus, spans of 1 to 3 tokens)."""
+    from pathlib import Path
+
+    import numpy as np
+
+    from coder.chunktok import tokenize_units
+    from coder.ingest import is_transcript_file, read_transcript
+    from coder.rules import _assess, _assess_table
+
+    root = Path(__file__).resolve().parents[1]
+    texts = list(TRICKY)
+    for f in sorted((root / "transcripts_sample").iterdir()):
+        if is_transcript_file(f):
+            p = read_transcript(f)
+            texts += [p.text[t.start:t.end] for t in p.turns]
+    nlp = matching_nlp()
+    tok = tokenize_units(nlp.tokenizer, texts)
+    strings = nlp.vocab.strings
+    starts, ends = [], []
+    for u in range(len(texts)):
+        a, b = int(tok.starts[u]), int(tok.ends[u])
+        for s in range(a, b):
+            for n in (1, 2, 3):
+                if s + n <= b:
+                    starts.append(s)
+                    ends.append(s + n)
+    from coder.vecmatch import CorpusArrays
+
+    status, trigger = _assess_table(tok, strings, np.array(starts), np.array(ends))
+    names = (None, NEGATED, HYPOTHETICAL)
+    got = [(names[st], tr) for st, tr in zip(status.tolist(), trigger)]
+    corpus = CorpusArrays(tok.norm, tok.lower, tok.like_num, tok.unit, tok.starts,
+                          vocab={"NORM": (tok.norm_uniq, tok.norm_id), "LOWER": (tok.lower_uniq, tok.lower_id)})
+    status2, trigger2 = _assess_table(tok, strings, np.array(starts), np.array(ends), corpus)
+    assert status2.tolist() == status.tolist() and trigger2 == trigger  # trigger phrases found via the index
+    expected = []
+    for s, e in zip(starts, ends):
+        u = int(tok.unit[s])
+        a, b = int(tok.starts[u]), int(tok.ends[u])
+        norms = [strings[int(h)] for h in tok.norm[a:b]]
+        lowers = [strings[int(h)] for h in tok.lower[a:b]]
+        expected.append(_assess(norms, lowers, s - a, e - a))
+    assert got == expected
+    assert len(got) > 100_000 and {g[0] for g in got} == {None, NEGATED, HYPOTHETICAL}
+
+
+def test_parallel_match_tables_equal_one_process(monkeypatch):
+    """Forked workers each match a consecutive part; the tables are those of one process, and a part whose
+    worker cannot start or fails is matched in this process instead."""
+    import os
+    from pathlib import Path
+
+    from coder import rules
+    from coder.codebook import load_codebook
+
+    from coder import rules as rules_module
+
+    if not rules_module._CAN_FORK:
+        pytest.skip("matching processes are forked on Linux only")
+    root = Path(__file__).resolve().parents[1]
+    rm = RuleMatcher(load_codebook(root / "codebooks" / "troubled_families.yaml"))
+    texts = sample_texts(root)
+    one = rm.match_table(texts).lists()
+
+    def joined(tables):
+        assert sum(t.n_units for t in tables) == len(texts)
+        return [ms for t in tables for ms in t.lists()]
+
+    assert joined(rm.match_tables(texts, 1)) == one
+    assert joined(rm.match_tables(texts, 3)) == one
+    assert len(rm.match_tables(texts, 3)) == 3
+    parent = os.getpid()
+    real = RuleMatcher.match_table
+
+    def fails_in_child(self, part):
+        if os.getpid() != parent:
+            raise RuntimeError("worker failure")
+        return real(self, part)
+
+    monkeypatch.setattr(RuleMatcher, "match_table", fails_in_child)
+    assert joined(rm.match_tables(texts, 2)) == one
+
+    def no_fork(*_a):
+        raise OSError("no more processes")
+
+    monkeypatch.setattr(rules, "_fork_match_table", no_fork)
+    assert joined(rm.match_tables(texts, 2)) == one
+
+
+def test_default_workers(monkeypatch):
+    from coder.rules import PARALLEL_MIN_UNITS, default_workers
+
+    monkeypatch.delenv("CODER_WORKERS", raising=False)
+    assert default_workers(10) == 1
+    monkeypatch.setenv("CODER_WORKERS", "3")
+    assert default_workers(10) == 3
+    monkeypatch.setenv("CODER_WORKERS", "1")
+    assert default_workers(PARALLEL_MIN_UNITS * 2) == 1
+
+
+def sample_texts(root):
+    from coder.ingest import read_transcript
+
+    texts = []
+    for name in ("TF01-mother.txt", "TF02-father-son.txt", "TF07-grandmother.txt"):
+        p = read_transcript(root / "transcripts_sample" / name)
+        texts += [p.text[t.start:t.end] for t in p.turns]
+    return texts + TRICKY
