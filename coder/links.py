@@ -38,6 +38,8 @@ import pandas as pd
 from .codebook import Codebook
 from .rules import NEGATED, PRE_TRIGGERS, RuleMatcher
 
+SUGGESTION_METHODS = {"semantic", "passage"}  # model suggestions: never a link's end
+
 __all__ = ["extract_links", "CAUSE_MARKERS", "EFFECT_MARKERS"]
 
 CAUSE_MARKERS = [
@@ -135,7 +137,9 @@ def extract_links(units: pd.DataFrame, codings: list[dict[str, Any]], codebook: 
 
     by_unit: dict[str, set[str]] = defaultdict(set)
     for c in codings:
-        if c["code"] in problem and c.get("status") != "rejected":
+        # links join codes the rules found: a suggestion is unreviewed, and pairing every suggested code of
+        # one sentence with every code of the next gave the same quote for several invented links
+        if c["code"] in problem and c.get("status") != "rejected" and c.get("method") not in SUGGESTION_METHODS:
             by_unit[c["unit_id"]].add(c["code"])
     out: list[dict[str, Any]] = []
     seen: set[tuple[str, str, str, int]] = set()

@@ -78,3 +78,16 @@ def test_when_and_once_introduce_the_cause():
 def test_a_sentence_read_both_ways_gives_no_link():
     # "after the drink I lost my job" says alcohol -> worklessness; "…my job so I was drinking" says the reverse
     assert links_for("after the drink I lost my job so I was drinking again") == []
+
+
+def test_suggested_codes_never_make_a_link():
+    """Links join what the rules found; a model's suggestion is unreviewed and links nothing."""
+    texts = ("The worry was awful.", "After that the kids stopped going to school.")
+    units = pd.DataFrame({"unit_id": ["d@0", "d@100"], "document": "d", "turn": [1, 1], "start": [0, 100],
+                          "end": [20, 144], "text": list(texts)})
+    codings, _ = code_units(units, CB)
+    suggestion = {"unit_id": "d@0", "code": "mental_health", "status": "suggested", "method": "semantic"}
+    assert extract_links(units, codings + [suggestion], CB) == []
+    rule = {**suggestion, "status": "accepted", "method": "keyword"}  # the same code found by a rule links
+    assert [(lk["from_code"], lk["to_code"]) for lk in extract_links(units, codings + [rule], CB)] == \
+        [("mental_health", "truancy")]
