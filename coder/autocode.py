@@ -51,7 +51,7 @@ from sqlalchemy import delete
 from .codebook import Codebook
 from .errors import AnalysisError
 from .gcpause import gc_paused
-from .rules import HYPOTHETICAL, NEGATED, RuleMatcher, default_workers
+from .rules import STATUS_HYPOTHETICAL, STATUS_NEGATED, RuleMatcher, default_workers
 
 __all__ = ["auto_code", "compute_codings", "code_units", "CodeRunReport", "prototypes", "baseline_code",
            "semantic_scores", "context_vectors", "train_code_classifiers", "classify", "semantic_suggestions",
@@ -161,17 +161,17 @@ def _code_table(table, offset: int, policy: dict[str, str], texts, ids, docs_, s
     code = code_of_rule[rule]
     row = np.arange(len(rule), dtype=np.int64)
     # per (unit, code): rows in order; the chosen row is the first plain one, else the first hypothetical one
-    order = np.lexsort((row, status == HYPOTHETICAL_CODE, status == NEGATED_CODE, code, unit))
+    order = np.lexsort((row, status == STATUS_HYPOTHETICAL, status == STATUS_NEGATED, code, unit))
     u, c, st = unit[order], code[order], status[order]
     head = np.ones(len(order), dtype=bool)
     head[1:] = (u[1:] != u[:-1]) | (c[1:] != c[:-1])
     chosen = order[head]
-    only_negated = st[head] == NEGATED_CODE
+    only_negated = st[head] == STATUS_NEGATED
     for x in chosen[only_negated].tolist():
         negated_units[ids[offset + int(unit[x])]].add(code_names[int(code[x])])
     chosen = chosen[~only_negated]
     # codes enter a unit's codings in order of their first match that is not negated
-    plain = np.flatnonzero(status != NEGATED_CODE)
+    plain = np.flatnonzero(status != STATUS_NEGATED)
     pu, pc = unit[plain], code[plain]
     by_group = np.lexsort((plain, pc, pu))
     g_first = plain[by_group]
@@ -181,7 +181,7 @@ def _code_table(table, offset: int, policy: dict[str, str], texts, ids, docs_, s
     chosen = chosen[np.lexsort((first_plain, unit[chosen]))]
     # hypothetical matches: coded as the code's policy says (skip, code, or a low-confidence suggestion)
     how = [policy[c] for c, _, _ in rules]
-    hyp = status[chosen] == HYPOTHETICAL_CODE
+    hyp = status[chosen] == STATUS_HYPOTHETICAL
     chosen = chosen[~(hyp & np.array([h == "skip" for h in how], dtype=bool)[rule[chosen]])]
     codes_ = [c for c, _, _ in rules]
     labels = [lb for _, lb, _ in rules]
@@ -198,12 +198,10 @@ def _code_table(table, offset: int, policy: dict[str, str], texts, ids, docs_, s
                        "hypothetical": trigger[x]} if h else
                       {"rule": labels[r], "match": [starts[i] + a, starts[i] + b], "text": texts[i][a:b]})}
         for x, i, r, h, a, b in zip(chosen.tolist(), (unit[chosen] + offset).tolist(), rule[chosen].tolist(),
-                                    (status[chosen] == HYPOTHETICAL_CODE).tolist(), table.start_char[chosen].tolist(),
+                                    (status[chosen] == STATUS_HYPOTHETICAL).tolist(), table.start_char[chosen].tolist(),
                                     table.end_char[chosen].tolist())])
-    return int((status == NEGATED_CODE).sum())
+    return int((status == STATUS_NEGATED).sum())
 
-
-NEGATED_CODE, HYPOTHETICAL_CODE = 1, 2  # MatchTable.status values
 
 
 def _conf(method: str) -> float:

@@ -66,7 +66,7 @@ from .codebook import Codebook
 from .vecmatch import CorpusArrays, PhraseIndex, VectorMatcher, compile_pattern
 
 __all__ = ["matching_nlp", "RuleMatcher", "Match", "MatchTable", "assess", "default_workers", "NEGATED",
-           "HYPOTHETICAL"]
+           "HYPOTHETICAL", "STATUS_PLAIN", "STATUS_NEGATED", "STATUS_HYPOTHETICAL"]
 
 NEGATED = "negated"
 HYPOTHETICAL = "hypothetical"
@@ -144,6 +144,10 @@ class Match:
     rule: str  # the keyword or a readable pattern
     status: str | None = None  # None, NEGATED or HYPOTHETICAL
     trigger: str | None = None
+
+
+# MatchTable.status values: index into MatchTable.STATUS
+STATUS_PLAIN, STATUS_NEGATED, STATUS_HYPOTHETICAL = 0, 1, 2
 
 
 @dataclass
@@ -759,7 +763,7 @@ def _assess_table(tok, strings, start: np.ndarray, end: np.ndarray,
         trig = pre_trigger(at) & ~stop_clause
         neg = trig & (pseudo_at[at] < 0)
         hit = live[neg]
-        status[hit] = 1
+        status[hit] = STATUS_NEGATED
         kind[hit] = 1
         ref[hit] = at[neg]
         live = live[~stop_clause & ~trig & bridge(at)]
@@ -782,7 +786,7 @@ def _assess_table(tok, strings, start: np.ndarray, end: np.ndarray,
         phrase = np.where(stop, -1, post_at[at])
         found = phrase >= 0
         hit = live[found]
-        status[hit] = 1
+        status[hit] = STATUS_NEGATED
         kind[hit] = 2
         ref[hit] = phrase[found]
         live = live[~stop & ~found]
@@ -799,12 +803,12 @@ def _assess_table(tok, strings, start: np.ndarray, end: np.ndarray,
         word = fear(at) & ~stop
         phrase = np.where(stop | word, -1, fear_at[at])
         hit = live[word]
-        status[hit] = 2
+        status[hit] = STATUS_HYPOTHETICAL
         kind[hit] = 3
         ref[hit] = at[word]
         found = phrase >= 0
         hit = live[found]
-        status[hit] = 2
+        status[hit] = STATUS_HYPOTHETICAL
         kind[hit] = 4
         ref[hit] = phrase[found]
         live = live[~stop & ~word & ~found]
