@@ -149,13 +149,15 @@ def focus_scores(units: pd.DataFrame, gold: pd.DataFrame, auto: pd.DataFrame, co
     >>> s["unnamed_gold"], s["unnamed_recall"], s["negation_auto"], s["negation_precision"]
     (1, 0.0, 1, 0.0)
     """
-    text = dict(zip(units["unit_id"], units["text"].str.lower()))
-    keywords = {c.id: [k.lower() for k in c.keywords] for c in codebook.codes}
+    from .autocode import baseline_code
+
+    text = dict(zip(units["unit_id"], units["text"]))
+    named = set(map(tuple, baseline_code(units, codebook).values.tolist()))  # what keyword search finds
     g = {(u, c) for u, c in zip(gold["unit_id"], gold["code"]) if u in text}
     a = {(u, c) for u, c in zip(auto["unit_id"], auto["code"]) if u in text}
-    unnamed = {(u, c) for u, c in g if not any(k in text[u] for k in keywords.get(c, ()))}
+    unnamed = g - named
     negated_units = {u for u, t in text.items() if _NEGATION.search(t)}
-    in_neg = {(u, c) for u, c in a if u in negated_units and any(k in text[u] for k in keywords.get(c, ()))}
+    in_neg = {(u, c) for u, c in a & named if u in negated_units}
     return {"unnamed_gold": len(unnamed), "unnamed_recall": _ratio(len(unnamed & a), len(unnamed)),
             "negation_units": len(negated_units), "negation_auto": len(in_neg),
             "negation_precision": _ratio(len(in_neg & g), len(in_neg))}
