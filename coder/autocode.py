@@ -264,6 +264,11 @@ def semantic_scores(unit_vecs: np.ndarray, proto_vecs: np.ndarray, owners: Seque
     return _per_code_max(unit_vecs @ proto_vecs.T, owners, codes)
 
 
+def _turn_keys(units: pd.DataFrame) -> list[Any]:
+    """Each unit's turn as (document, turn), or its document when the frame has no turn column."""
+    return list(zip(units["document"], units["turn"])) if "turn" in units.columns else list(units["document"])
+
+
 def context_vectors(vecs: np.ndarray, turns: Sequence[Any], weight: float = CONTEXT_WEIGHT) -> np.ndarray:
     """Each unit's embedding plus ``weight`` × its neighbours' in the same turn, re-normalised.
 
@@ -395,7 +400,7 @@ def passage_suggestions(units: pd.DataFrame, codings: Sequence[dict], scores: np
     """
     ids = units["unit_id"].tolist()
     row_of = {u: i for i, u in enumerate(ids)}
-    turns = list(zip(units["document"], units["turn"])) if "turn" in units.columns else list(units["document"])
+    turns = _turn_keys(units)
     cidx = {c: k for k, c in enumerate(codes)}
     top_k = min(top_k, max(1, len(codes) // 3))  # and in the codebook's top third: of 3 codes, the best
     ranks = np.argsort(np.argsort(-scores, axis=1), axis=1) if len(scores) else scores
@@ -473,7 +478,7 @@ def compute_codings(project, *, semantic: bool = True, threshold: float | None =
         sim = unit_vecs @ proto_vecs.T
         scores = _per_code_max(sim, owners, cb.ids)
         nearest = _nearest_proto(sim, owners, cb.ids)
-        turns = list(zip(units["document"], units["turn"])) if "turn" in units.columns else list(units["document"])
+        turns = _turn_keys(units)
         features = np.hstack([unit_vecs, context_vectors(unit_vecs, turns)])
         proto_features = np.hstack([proto_vecs, proto_vecs])
         cidx = {c: k for k, c in enumerate(cb.ids)}
