@@ -43,6 +43,7 @@ from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
 from .errors import CoderError
+from .figures import contrast_ratio
 
 __all__ = [
     "KINDS",
@@ -131,19 +132,9 @@ def fmt(x: Any, digits: int = 2) -> str:
     return str(x)
 
 
-def _luminance(hex_color: str) -> float:
-    h = hex_color.lstrip("#")
-    if len(h) == 3:
-        h = "".join(c * 2 for c in h)
-    rgb = [int(h[i:i + 2], 16) / 255 for i in (0, 2, 4)]
-    lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
-    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
-
-
 def contrast(a: str, b: str = "#ffffff") -> float:
-    """WCAG contrast ratio of two ``#rrggbb`` colours."""
-    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
-    return (la + 0.05) / (lb + 0.05)
+    """WCAG contrast ratio of two ``#rrggbb`` colours (:func:`coder.figures.contrast_ratio`, white by default)."""
+    return contrast_ratio(a, b)
 
 
 def ink(color: Any, background: str = "#ffffff", ratio: float = 4.5) -> str:
