@@ -86,7 +86,7 @@ PALETTE = {
     "support": "#1e7b4f",
     "outcome": "#6c3483",
     "context": "#7d6608",
-    "event": "#a34a00",
+    "event": "#a04000",
     "other": "#505a5f",
 }
 
@@ -97,7 +97,7 @@ DEFAULT_KINDS: dict[str, dict[str, str]] = {
     "support": {"label": "What helped", "color": PALETTE["support"], "shape": "diamond"},
     "outcome": {"label": "Outcomes", "color": PALETTE["outcome"], "shape": "triangle"},
     "context": {"label": "Family history and context", "color": PALETTE["context"], "shape": "hexagon"},
-    "event": {"label": "Life events", "color": PALETTE["event"], "shape": "star"},
+    "event": {"label": "Events", "color": PALETTE["event"], "shape": "star"},
     "other": {"label": "Other", "color": PALETTE["other"], "shape": "pentagon"},
 }
 

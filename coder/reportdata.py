@@ -25,19 +25,12 @@ from typing import Any, Sequence
 import pandas as pd
 
 from .errors import AnalysisError
+from .figures import DEFAULT_KINDS
 from .redact import redact
 
 __all__ = ["build_report_data", "KINDS", "COREQ", "DISCUSSION_QUESTIONS"]
 
-KINDS = {
-    "problem": {"label": "Problems", "color": "#b03a2e", "shape": "circle"},
-    "service": {"label": "Services and agencies", "color": "#1f5f8b", "shape": "square"},
-    "support": {"label": "What helped", "color": "#1e7b4f", "shape": "diamond"},
-    "outcome": {"label": "Outcomes", "color": "#6c3483", "shape": "triangle"},
-    "context": {"label": "Family history and context", "color": "#7d6608", "shape": "hexagon"},
-    "event": {"label": "Events", "color": "#a04000", "shape": "star"},
-    "other": {"label": "Other", "color": "#505a5f", "shape": "pentagon"},
-}
+KINDS = DEFAULT_KINDS  # one table of kind labels, colours and shapes: the report contract's data['kinds']
 
 # COREQ: Tong, Sainsbury & Craig (2007), Int J Qual Health Care 19(6):349-357, doi:10.1093/intqhc/mzm042
 COREQ = [
