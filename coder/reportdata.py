@@ -343,18 +343,12 @@ def build_report_data(project, *, coder: str = "auto", statuses: Sequence[str] =
             if ev.get("anchor"):
                 ev["anchor"] = R(ev["anchor"])
             ev["label"] = R(ev.get("label") or "")
-        helped = []
+        family_best: dict[str, list[dict[str, Any]]] = {"support": [], "outcome": []}  # what helped; outcomes
         for c in cb.codes:
-            if c.kind == "support":
-                q = best_quote(cuc[cuc["code"] == c.id])
-                if q:
-                    helped.append({"code": c.id, "name": c.name, "quote": q["quote"], "speaker": q["speaker"]})
-        outcomes = []
-        for c in cb.codes:
-            if c.kind == "outcome":
-                q = best_quote(cuc[cuc["code"] == c.id])
-                if q:
-                    outcomes.append({"code": c.id, "name": c.name, "quote": q["quote"], "speaker": q["speaker"]})
+            q = best_quote(cuc[cuc["code"] == c.id]) if c.kind in family_best else None
+            if q:
+                family_best[c.kind].append({"code": c.id, "name": c.name, "quote": q["quote"], "speaker": q["speaker"]})
+        helped, outcomes = family_best["support"], family_best["outcome"]
         quotes = _their_words(cuc, code_names, R)
         fam_link_dicts = link_dicts(fam_links)
         families.append({
